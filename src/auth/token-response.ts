@@ -1,0 +1,32 @@
+import type { Response } from 'express';
+import type { Config } from '../config/config.ts';
+import { setSessionCookies } from '../http/cookies.ts';
+import type { Csrf } from '../http/csrf.ts';
+import { toPublicUser } from '../users/user.ts';
+import type { IssuedTokens } from './auth.service.ts';
+
+/** Token responses must never be stored by a browser or proxy (RFC 6749 §5.1). */
+export function noStore(res: Response): void {
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('Pragma', 'no-cache');
+}
+
+/** Login and refresh answer alike: the body, and per REFRESH_TOKEN_TRANSPORT the cookies. */
+export function sendTokens(res: Response, config: Config, csrf: Csrf, issued: IssuedTokens): void {
+  noStore(res);
+  if (config.refreshTransport !== 'body') {
+    setSessionCookies(res, config, {
+      refreshToken: issued.refreshToken,
+      csrfToken: csrf.tokenFor(issued.sessionId),
+      maxAgeSeconds: issued.refreshExpiresIn,
+    });
+  }
+  res.status(200).json({
+    tokenType: 'Bearer',
+    accessToken: issued.accessToken,
+    expiresIn: issued.accessExpiresIn,
+    ...(config.refreshTransport === 'cookie' ? {} : { refreshToken: issued.refreshToken }),
+    refreshExpiresIn: issued.refreshExpiresIn,
+    user: toPublicUser(issued.user),
+  });
+}

@@ -1,0 +1,39 @@
+import type { Algorithm } from './schema.ts';
+
+export type NodeEnv = 'development' | 'production' | 'test';
+export type RefreshTransport = 'both' | 'cookie' | 'body';
+
+/** The parsed, validated settings. Built once by loadConfig and passed to everything else. */
+export interface Config {
+  env: NodeEnv;
+  port: number;
+  dataDir: string;
+  logLevel: string;
+  database: { url: string; poolSize: number };
+  redisUrl: string | undefined;
+  jwt: {
+    algorithm: Algorithm;
+    /** HMAC secret for access tokens; set only with an HS* algorithm. */
+    secret: Buffer | undefined;
+    refreshSecret: Buffer;
+    /** Encrypts private signing keys at rest; set only with an asymmetric algorithm. */
+    keyEncryptionSecret: Buffer | undefined;
+    accessTtl: number;
+    refreshTtl: number;
+    issuer: string;
+    audience: string;
+    clockTolerance: number;
+    refreshReuseInterval: number;
+  };
+  sessionMaxLifetime: number | undefined;
+  refreshTransport: RefreshTransport;
+  cookieSecure: boolean;
+  corsOrigins: string[];
+  trustProxy: boolean | number | string | undefined;
+  admin: { email: string; password: string } | undefined;
+  rateLimit: { windowMs: number; accountMax: number; ipMax: number };
+  revocationPollMs: number;
+  keyPollMs: number;
+  /** Notices about unsafe defaults, logged once at start. */
+  warnings: string[];
+}

@@ -1,0 +1,59 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SQLite from 'better-sqlite3';
+import pg from 'pg';
+import { CamelCasePlugin, Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import type { DatabaseSchema, Db, Dialect } from './database.ts';
+import { ConfigError } from '../config/errors.ts';
+
+export interface DatabaseHandle {
+  db: Db;
+  dialect: Dialect;
+  /** Resolves true when the database answers a trivial query. */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+function handle(db: Db, dialect: Dialect): DatabaseHandle {
+  return {
+    db,
+    dialect,
+    ping: async () => {
+      await sql`select 1`.execute(db);
+      return true;
+    },
+    close: () => db.destroy(),
+  };
+}
+
+const PG_INT8 = 20;
+
+/** Opens SQLite (`sqlite:<path>`, `sqlite::memory:`) or PostgreSQL (`postgres://…`). */
+export function createDb(url: string, options: { poolSize?: number } = {}): DatabaseHandle {
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
+    // Epoch-millisecond bigints fit in a double; parse them as numbers on this pool only
+    // (pg.types.setTypeParser would change every pool in the process).
+    const types = {
+      getTypeParser: (oid: number, format?: 'text' | 'binary') =>
+        oid === PG_INT8 ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format),
+    };
+    const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10, types });
+    const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }), plugins: [new CamelCasePlugin()] });
+    return handle(db, 'postgres');
+  }
+  if (url.startsWith('sqlite:')) {
+    const path = url.slice('sqlite:'.length);
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    const database = new SQLite(path);
+    database.pragma('journal_mode = WAL');
+    database.pragma('synchronous = NORMAL');
+    database.pragma('foreign_keys = ON');
+    database.pragma('busy_timeout = 5000');
+    const db = new Kysely<DatabaseSchema>({
+      dialect: new SqliteDialect({ database }),
+      plugins: [new CamelCasePlugin()],
+    });
+    return handle(db, 'sqlite');
+  }
+  throw new ConfigError('DATABASE_URL must start with sqlite: or postgres://');
+}

@@ -1,0 +1,74 @@
+import type { Request, RequestHandler } from 'express';
+import type { AccessClaims } from '../tokens/claims.ts';
+import { TokenError } from '../tokens/token-error.ts';
+import { bearerFailure } from './errors.ts';
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    /** The verified access-token claims, set by requireAuth. */
+    auth?: AccessClaims;
+  }
+}
+
+export interface AuthenticateOptions {
+  /** Synchronous verification; throws TokenError. */
+  verify(token: string): AccessClaims;
+  /** Revocation check run on every request, after verification (and after any cache). */
+  isRevoked?(claims: AccessClaims): boolean;
+  /** Called once for a token whose `kid` is unknown; resolves true if keys were reloaded. */
+  reloadKeys?(): Promise<boolean>;
+}
+
+const BEARER = /^Bearer +([^\s]+) *$/i;
+
+/** The token of an `Authorization: Bearer` header, or undefined. */
+export function bearerToken(req: Request): string | undefined {
+  const header = req.headers.authorization;
+  if (!header) return undefined;
+  return BEARER.exec(header)?.[1] ?? '';
+}
+
+function toFailure(error: unknown) {
+  if (!(error instanceof TokenError)) return error;
+  if (error.reason === 'expired') return bearerFailure('token_expired', 'The access token has expired.');
+  if (error.reason === 'revoked') return bearerFailure('token_revoked', 'The access token has been revoked.');
+  return bearerFailure('invalid_token', error.detail);
+}
+
+/**
+ * requireAuth: the Bearer check shared by the server's routes and the resource-server
+ * library. The common path is synchronous; only a token signed by a key this process
+ * has not seen yet waits for one (rate-limited) key reload.
+ */
+export function createRequireAuth(options: AuthenticateOptions): RequestHandler {
+  const check = (req: Request, token: string): void => {
+    const claims = options.verify(token);
+    if (options.isRevoked?.(claims)) throw new TokenError('revoked', 'The access token has been revoked.');
+    req.auth = claims;
+  };
+
+  return (req, _res, next) => {
+    const token = bearerToken(req);
+    if (token === undefined) return next(bearerFailure('missing_token', 'This endpoint needs a Bearer access token.'));
+    if (token === '') return next(bearerFailure('invalid_token', 'The Authorization header is not a Bearer token.'));
+    try {
+      check(req, token);
+      return next();
+    } catch (error) {
+      if (!(error instanceof TokenError && error.reason === 'unknown_key' && options.reloadKeys)) {
+        return next(toFailure(error));
+      }
+    }
+    return options.reloadKeys().then(
+      () => {
+        try {
+          check(req, token);
+          next();
+        } catch (error) {
+          next(toFailure(error));
+        }
+      },
+      (error: unknown) => next(error),
+    );
+  };
+}

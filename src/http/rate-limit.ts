@@ -1,0 +1,51 @@
+import type { Request, RequestHandler } from 'express';
+import { rateLimit, ipKeyGenerator, type Options, type Store } from 'express-rate-limit';
+import type { Config } from '../config/config.ts';
+import { normalizeEmail } from '../auth/email.ts';
+import { rateLimited } from './errors.ts';
+
+const retryAfterSeconds = (req: Request, windowMs: number): number => {
+  const reset = (req as Request & { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
+  return Math.max(1, Math.ceil(reset ? (reset.getTime() - Date.now()) / 1000 : windowMs / 1000));
+};
+
+export interface RateLimiters {
+  /** Every /api/auth request from one client address. */
+  perClient: RequestHandler;
+  /** Failed logins for one account (email), whatever address they come from. */
+  loginPerAccount: RequestHandler;
+}
+
+/**
+ * Limits from RATE_LIMIT_*. `makeStore` lets a shared store (Redis) back them; by default
+ * the counters live in this process. The client address is req.ip, which honours
+ * X-Forwarded-For only when TRUST_PROXY says so.
+ */
+export function createRateLimiters(config: Config, makeStore?: (prefix: string) => Store): RateLimiters {
+  const common = (prefix: string): Partial<Options> => ({
+    windowMs: config.rateLimit.windowMs,
+    standardHeaders: 'draft-7',
+    legacyHeaders: false,
+    ...(makeStore ? { store: makeStore(prefix) } : {}),
+    handler: (req, _res, next) => next(rateLimited(retryAfterSeconds(req, config.rateLimit.windowMs))),
+  });
+
+  return {
+    perClient: rateLimit({
+      ...common('ip:'),
+      limit: config.rateLimit.ipMax,
+      keyGenerator: (req) => ipKeyGenerator(req.ip ?? 'unknown'),
+    }),
+    loginPerAccount: rateLimit({
+      ...common('account:'),
+      // No RateLimit headers here: they would tell a stranger how many guesses an account has left.
+      standardHeaders: false,
+      limit: config.rateLimit.accountMax,
+      // Only failures count: a correct password never locks its owner out.
+      skipSuccessfulRequests: true,
+      requestWasSuccessful: (_req, res) => res.statusCode < 400 || res.statusCode === 403,
+      skip: (req) => typeof (req.body as { email?: unknown } | undefined)?.email !== 'string',
+      keyGenerator: (req) => `login:${normalizeEmail((req.body as { email: string }).email)}`,
+    }),
+  };
+}

@@ -1,0 +1,9 @@
+/** The only source of "now" for tokens, sessions and revocation, so tests can freeze and move time. */
+export interface Clock {
+  /** Milliseconds since the epoch. */
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+export const seconds = (ms: number): number => Math.floor(ms / 1000);

@@ -1,0 +1,71 @@
+import type { Logger } from 'pino';
+import type { Config } from './config/config.ts';
+import { isHmac, type Algorithm } from './config/schema.ts';
+import { createDb, type DatabaseHandle } from './db/create-db.ts';
+import { migrateToLatest } from './db/migrate.ts';
+import type { Clock } from './lib/clock.ts';
+import { createRevocations, type Revocations } from './revocation/revocations.ts';
+import { createDbKeystore } from './tokens/db-keystore.ts';
+import { createHmacKeystore } from './tokens/hmac-keystore.ts';
+import type { Keystore } from './tokens/keystore.ts';
+import { ensureAdmin } from './users/ensure-admin.ts';
+import { createUserRepository } from './users/user.repository.ts';
+
+export interface Runtime {
+  database: DatabaseHandle;
+  keystore: Keystore;
+  revocations: Revocations;
+  close(): Promise<void>;
+}
+
+export async function openDatabase(config: Config): Promise<DatabaseHandle> {
+  const database = createDb(config.database.url, { poolSize: config.database.poolSize });
+  await migrateToLatest(database.db);
+  return database;
+}
+
+export async function openKeystore(config: Config, database: DatabaseHandle, clock: Clock): Promise<Keystore> {
+  const alg = config.jwt.algorithm;
+  if (isHmac(alg)) return createHmacKeystore(config.jwt.secret!, alg);
+  return createDbKeystore({
+    db: database.db,
+    clock,
+    algorithm: alg as Exclude<Algorithm, `HS${string}`>,
+    encryptionSecret: config.jwt.keyEncryptionSecret!,
+    retireAfterMs: (config.jwt.accessTtl + config.jwt.clockTolerance) * 1000,
+  });
+}
+
+/**
+ * Everything createApp needs besides config, clock and logger: the migrated database,
+ * the keys, and a started revocation index. Shared by server.ts and the tests.
+ */
+export async function openRuntime(config: Config, clock: Clock, logger: Logger): Promise<Runtime> {
+  const database = await openDatabase(config);
+  try {
+    const keystore = await openKeystore(config, database, clock);
+    if (config.admin) await ensureAdmin(createUserRepository(database.db), config.admin, clock, logger);
+    const revocations = createRevocations({
+      db: database.db,
+      clock,
+      logger,
+      accessTtlSeconds: config.jwt.accessTtl,
+      clockToleranceSeconds: config.jwt.clockTolerance,
+      pollMs: config.revocationPollMs,
+    });
+    await revocations.start();
+    return {
+      database,
+      keystore,
+      revocations,
+      async close() {
+        revocations.stop();
+        keystore.close();
+        await database.close();
+      },
+    };
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+}

@@ -1,0 +1,11 @@
+/** One row per refresh token issued; only its SHA-256 is stored, never the token. */
+export interface RefreshTokenTable {
+  tokenHash: string;
+  sessionId: string;
+  createdAt: number;
+  expiresAt: number;
+  /** Set, in one atomic statement, when the token is rotated. */
+  usedAt: number | null;
+  /** Hash of the token that replaced it, to recognise "the immediately previous token". */
+  replacedBy: string | null;
+}

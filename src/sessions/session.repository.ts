@@ -1,0 +1,210 @@
+import type { Db } from '../db/database.ts';
+import type { EndReason, Session } from './session.ts';
+
+const SESSION_COLUMNS = [
+  'id',
+  'userId',
+  'createdAt',
+  'lastUsedAt',
+  'expiresAt',
+  'absoluteExpiresAt',
+  'revokedAt',
+  'userAgent',
+  'ip',
+] as const;
+
+export interface NewSession {
+  id: string;
+  userId: string;
+  now: number;
+  expiresAt: number;
+  absoluteExpiresAt: number | null;
+  userAgent: string | null;
+  ip: string | null;
+  tokenHash: string;
+  tokenExpiresAt: number;
+}
+
+export type ConsumeResult =
+  | { outcome: 'rotated' }
+  /** The token was already used: `previousOf` is set when it is the live token's direct parent. */
+  | { outcome: 'used'; sessionId: string; usedAt: number; childIsLive: boolean }
+  | { outcome: 'unknown' };
+
+export function createSessionRepository(db: Db) {
+  return {
+    /** A session and its first refresh token, together. */
+    async create(input: NewSession): Promise<void> {
+      await db.transaction().execute(async (trx) => {
+        await trx
+          .insertInto('sessions')
+          .values({
+            id: input.id,
+            userId: input.userId,
+            createdAt: input.now,
+            lastUsedAt: input.now,
+            expiresAt: input.expiresAt,
+            absoluteExpiresAt: input.absoluteExpiresAt,
+            revokedAt: null,
+            revokeReason: null,
+            userAgent: input.userAgent,
+            ip: input.ip,
+          })
+          .execute();
+        await trx
+          .insertInto('refreshTokens')
+          .values({
+            tokenHash: input.tokenHash,
+            sessionId: input.id,
+            createdAt: input.now,
+            expiresAt: input.tokenExpiresAt,
+            usedAt: null,
+            replacedBy: null,
+          })
+          .execute();
+      });
+    },
+
+    async find(id: string): Promise<Session | undefined> {
+      return db.selectFrom('sessions').select(SESSION_COLUMNS).where('id', '=', id).executeTakeFirst();
+    },
+
+    /**
+     * Rotation: marks `oldHash` used in one conditional UPDATE, so of two concurrent
+     * refreshes with one token exactly one changes a row; the winner's new token is
+     * stored in the same transaction. The loser learns how the token was used.
+     */
+    async rotate(input: {
+      sessionId: string;
+      oldHash: string;
+      newHash: string;
+      now: number;
+      tokenExpiresAt: number;
+      sessionExpiresAt: number;
+    }): Promise<ConsumeResult> {
+      return db.transaction().execute(async (trx) => {
+        const consumed = await trx
+          .updateTable('refreshTokens')
+          .set({ usedAt: input.now, replacedBy: input.newHash })
+          .where('tokenHash', '=', input.oldHash)
+          .where('sessionId', '=', input.sessionId)
+          .where('usedAt', 'is', null)
+          .executeTakeFirst();
+        if (consumed.numUpdatedRows === 1n) {
+          await trx
+            .insertInto('refreshTokens')
+            .values({
+              tokenHash: input.newHash,
+              sessionId: input.sessionId,
+              createdAt: input.now,
+              expiresAt: input.tokenExpiresAt,
+              usedAt: null,
+              replacedBy: null,
+            })
+            .execute();
+          await trx
+            .updateTable('sessions')
+            .set({ lastUsedAt: input.now, expiresAt: input.sessionExpiresAt })
+            .where('id', '=', input.sessionId)
+            .execute();
+          return { outcome: 'rotated' } as const;
+        }
+        const row = await trx
+          .selectFrom('refreshTokens as t')
+          .leftJoin('refreshTokens as child', 'child.tokenHash', 't.replacedBy')
+          .select(['t.sessionId', 't.usedAt', 'child.usedAt as childUsedAt', 'child.tokenHash as childHash'])
+          .where('t.tokenHash', '=', input.oldHash)
+          .where('t.sessionId', '=', input.sessionId)
+          .executeTakeFirst();
+        if (!row || row.usedAt === null) return { outcome: 'unknown' } as const;
+        return {
+          outcome: 'used',
+          sessionId: row.sessionId,
+          usedAt: row.usedAt,
+          childIsLive: row.childHash !== null && row.childUsedAt === null,
+        } as const;
+      });
+    },
+
+    /** Issues one more live token in a session (the reuse-interval grace path). */
+    async addToken(input: { sessionId: string; tokenHash: string; now: number; tokenExpiresAt: number; sessionExpiresAt: number }) {
+      await db.transaction().execute(async (trx) => {
+        await trx
+          .insertInto('refreshTokens')
+          .values({
+            tokenHash: input.tokenHash,
+            sessionId: input.sessionId,
+            createdAt: input.now,
+            expiresAt: input.tokenExpiresAt,
+            usedAt: null,
+            replacedBy: null,
+          })
+          .execute();
+        await trx
+          .updateTable('sessions')
+          .set({ lastUsedAt: input.now, expiresAt: input.sessionExpiresAt })
+          .where('id', '=', input.sessionId)
+          .execute();
+      });
+    },
+
+    /**
+     * Ends sessions and, in the same transaction, records them in `revocations` until
+     * `coverUntil` (when their last access token has expired), so that no instance can
+     * see the session ended yet its access tokens still honoured. Returns the ids ended.
+     */
+    async end(
+      target: { sessionId: string } | { userId: string; except?: string },
+      reason: EndReason,
+      now: number,
+      coverUntil: number,
+    ): Promise<string[]> {
+      return db.transaction().execute(async (trx) => {
+        let query = trx
+          .updateTable('sessions')
+          .set({ revokedAt: now, revokeReason: reason })
+          .where('revokedAt', 'is', null);
+        if ('sessionId' in target) {
+          query = query.where('id', '=', target.sessionId);
+        } else {
+          query = query.where('userId', '=', target.userId);
+          if (target.except) query = query.where('id', '!=', target.except);
+        }
+        const ids = (await query.returning('id').execute()).map((row) => row.id);
+        if (ids.length > 0) {
+          await trx
+            .insertInto('revocations')
+            .values(ids.map((id) => ({ id, kind: 'sid' as const, createdAt: now, expiresAt: coverUntil })))
+            .onConflict((oc) => oc.column('id').doNothing())
+            .execute();
+        }
+        return ids;
+      });
+    },
+
+    async listLive(userId: string, now: number): Promise<Session[]> {
+      return db
+        .selectFrom('sessions')
+        .select(SESSION_COLUMNS)
+        .where('userId', '=', userId)
+        .where('revokedAt', 'is', null)
+        .where('expiresAt', '>', now)
+        .where((eb) => eb.or([eb('absoluteExpiresAt', 'is', null), eb('absoluteExpiresAt', '>', now)]))
+        .orderBy('createdAt', 'desc')
+        .execute();
+    },
+
+    /** Deletes sessions (and, by cascade, their tokens) ended or expired before `before`. */
+    async prune(before: number): Promise<number> {
+      const result = await db
+        .deleteFrom('sessions')
+        .where((eb) =>
+          eb.or([eb('expiresAt', '<', before), eb('revokedAt', '<', before), eb('absoluteExpiresAt', '<', before)]),
+        )
+        .executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
+  };
+}
+
+export type SessionRepository = ReturnType<typeof createSessionRepository>;

@@ -1,0 +1,14 @@
+export interface SessionTable {
+  id: string;
+  userId: string;
+  createdAt: number;
+  lastUsedAt: number;
+  /** When the newest refresh token expires; slides forward on every rotation. */
+  expiresAt: number;
+  /** SESSION_MAX_LIFETIME cap on the whole rotation chain, if configured. */
+  absoluteExpiresAt: number | null;
+  revokedAt: number | null;
+  revokeReason: string | null;
+  userAgent: string | null;
+  ip: string | null;
+}

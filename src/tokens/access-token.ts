@@ -1,0 +1,108 @@
+import { createSigner, createVerifier } from 'fast-jwt';
+import type { Clock } from '../lib/clock.ts';
+import { newId } from '../lib/ids.ts';
+import { isAccessClaims, type AccessClaims } from './claims.ts';
+import { readHeader } from './jwt-header.ts';
+import type { KeyEntry, Keystore } from './keystore.ts';
+import { checkTimes } from './time-checks.ts';
+import { TokenError } from './token-error.ts';
+
+export const ACCESS_TOKEN_TYPE = 'at+jwt';
+const ACCEPTED_TYPES = new Set(['at+jwt', 'application/at+jwt']);
+
+export interface AccessTokenOptions {
+  keystore: Keystore;
+  clock: Clock;
+  issuer: string;
+  audience: string;
+  ttlSeconds: number;
+  clockToleranceSeconds: number;
+}
+
+type Verify = (token: string) => { header: Record<string, unknown>; payload: Record<string, unknown> };
+type Sign = (payload: Record<string, unknown>) => string;
+
+/**
+ * Signs and verifies access tokens. Verification is synchronous (fast-jwt over node:crypto
+ * KeyObjects), pins the algorithm of the key the `kid` names, and checks typ, iss, aud,
+ * exp and nbf. One verifier per key is built once and reused.
+ */
+export function createAccessTokens(options: AccessTokenOptions) {
+  const { keystore, clock, issuer, audience, ttlSeconds, clockToleranceSeconds } = options;
+  const verifiers = new Map<string, Verify>();
+  const signers = new Map<string, Sign>();
+
+  const verifierFor = (entry: KeyEntry): Verify => {
+    let verify = verifiers.get(entry.kid);
+    if (!verify) {
+      verify = createVerifier({
+        key: entry.verifyKey,
+        algorithms: [entry.alg],
+        allowedIss: issuer,
+        allowedAud: audience,
+        requiredClaims: ['iss', 'aud', 'sub', 'exp', 'iat', 'jti'],
+        ignoreExpiration: true,
+        ignoreNotBefore: true,
+        complete: true,
+      }) as unknown as Verify;
+      verifiers.set(entry.kid, verify);
+    }
+    return verify;
+  };
+
+  const signerFor = (entry: KeyEntry): Sign => {
+    let sign = signers.get(entry.kid);
+    if (!sign) {
+      if (!entry.signingKey) throw new Error(`key ${entry.kid} cannot sign`);
+      sign = createSigner({
+        key: entry.signingKey,
+        algorithm: entry.alg,
+            header: { alg: entry.alg, typ: ACCESS_TOKEN_TYPE, kid: entry.kid },
+      }) as Sign;
+      signers.set(entry.kid, sign);
+    }
+    return sign;
+  };
+
+  return {
+    ttlSeconds,
+
+    sign(subject: { sub: string; roles: string[]; sid: string }): { token: string; claims: AccessClaims } {
+      const iat = Math.floor(clock.now() / 1000);
+      const claims: AccessClaims = {
+        iss: issuer,
+        aud: audience,
+        sub: subject.sub,
+        roles: subject.roles,
+        sid: subject.sid,
+        jti: newId(clock.now()),
+        iat,
+        exp: iat + ttlSeconds,
+      };
+      return { token: signerFor(keystore.active())(claims as unknown as Record<string, unknown>), claims };
+    },
+
+    /** Throws TokenError; reason 'unknown_key' when the `kid` is not (yet) known here. */
+    verify(token: string): AccessClaims {
+      const header = readHeader(token);
+      if (typeof header.typ !== 'string' || !ACCEPTED_TYPES.has(header.typ.toLowerCase())) {
+        throw new TokenError('invalid', 'The token is not an access token.');
+      }
+      if (typeof header.kid !== 'string') throw new TokenError('invalid', 'The token names no key.');
+      const entry = keystore.find(header.kid);
+      if (!entry) throw new TokenError('unknown_key', 'The token was signed by an unknown key.');
+      if (header.alg !== entry.alg) throw new TokenError('invalid', 'The token algorithm does not match its key.');
+      let payload: Record<string, unknown>;
+      try {
+        payload = verifierFor(entry)(token).payload;
+      } catch {
+        throw new TokenError('invalid', 'The token signature or claims are invalid.');
+      }
+      checkTimes(payload, clock.now(), clockToleranceSeconds);
+      if (!isAccessClaims(payload)) throw new TokenError('invalid', 'The token lacks required claims.');
+      return payload;
+    },
+  };
+}
+
+export type AccessTokens = ReturnType<typeof createAccessTokens>;

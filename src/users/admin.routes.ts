@@ -1,0 +1,122 @@
+import { Router, type RequestHandler } from 'express';
+import { z } from 'zod';
+import type { AuthService } from '../auth/auth.service.ts';
+import { MessageResponse, UserSchema } from '../auth/auth.schemas.ts';
+import type { Clock } from '../lib/clock.ts';
+import { notFound } from '../http/errors.ts';
+import type { ApiDocs } from '../http/openapi.ts';
+import { parse } from '../http/validate.ts';
+import { MAX_ROLES, ROLE_PATTERN } from '../rbac/roles.ts';
+import type { UserRepository } from './user.repository.ts';
+import { toPublicUser, type User } from './user.ts';
+
+const ListQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().max(200).optional(),
+});
+const UserParams = z.object({ id: z.string().min(1).max(64) });
+const RolesBody = z
+  .object({
+    roles: z
+      .array(z.string().regex(ROLE_PATTERN, 'A role is a lowercase name of up to 32 characters.'))
+      .max(MAX_ROLES)
+      .transform((roles) => [...new Set(roles)]),
+  })
+  .meta({ id: 'RolesRequest' });
+const AdminUser = UserSchema.extend({ disabled: z.boolean() }).meta({ id: 'AdminUser' });
+const UserList = z.object({ users: z.array(AdminUser), nextCursor: z.string().nullable() }).meta({ id: 'UserList' });
+
+const encodeCursor = (id: string) => Buffer.from(id).toString('base64url');
+const decodeCursor = (cursor: string) => Buffer.from(cursor, 'base64url').toString('utf8');
+const adminView = (user: User) => ({ ...toPublicUser(user), disabled: user.disabled });
+
+const ADMIN_ERRORS = { 401: ['missing_token', 'invalid_token'], 403: ['insufficient_role'] } as const;
+
+export function createAdminRouter(deps: {
+  users: UserRepository;
+  auth: AuthService;
+  clock: Clock;
+  requireAuth: RequestHandler;
+  requireAdmin: RequestHandler;
+  docs: ApiDocs;
+}): Router {
+  const { users, auth, clock, docs } = deps;
+  const router = Router();
+  router.use(deps.requireAuth, deps.requireAdmin);
+  const errors = { 401: [...ADMIN_ERRORS[401]], 403: [...ADMIN_ERRORS[403]] };
+
+  docs.describe({
+    method: 'get',
+    path: '/api/admin',
+    summary: 'Admin check',
+    bearer: true,
+    responses: { 200: { schema: MessageResponse, description: 'You are an admin' }, ...errors },
+  });
+  router.get('/', (_req, res) => {
+    res.json({ message: 'Welcome, admin.' });
+  });
+
+  docs.describe({
+    method: 'get',
+    path: '/api/admin/users',
+    summary: 'List users (cursor pagination)',
+    bearer: true,
+    query: ListQuery,
+    responses: { 200: { schema: UserList, description: 'A page of users' }, 400: ['validation_failed'], ...errors },
+  });
+  router.get('/users', async (req, res) => {
+    const query = parse(ListQuery, req.query);
+    const page = await users.list(query.limit + 1, query.cursor ? decodeCursor(query.cursor) : undefined);
+    const more = page.length > query.limit;
+    const shown = more ? page.slice(0, query.limit) : page;
+    res.json({ users: shown.map(adminView), nextCursor: more ? encodeCursor(shown.at(-1)!.id) : null });
+  });
+
+  docs.describe({
+    method: 'put',
+    path: '/api/admin/users/:id/roles',
+    summary: "Replace a user's roles (their next token carries them)",
+    bearer: true,
+    params: UserParams,
+    body: RolesBody,
+    responses: { 200: { schema: z.object({ user: AdminUser }), description: 'The user' }, 400: ['validation_failed'], 404: ['not_found'], ...errors },
+  });
+  router.put('/users/:id/roles', async (req, res) => {
+    const { id } = parse(UserParams, req.params);
+    const { roles } = parse(RolesBody, req.body);
+    const user = await users.setRoles(id, roles, clock.now());
+    if (!user) throw notFound('No such user.');
+    res.json({ user: adminView(user) });
+  });
+
+  docs.describe({
+    method: 'post',
+    path: '/api/admin/users/:id/disable',
+    summary: 'Disable a user: every session and access token ends; login answers account_disabled',
+    bearer: true,
+    params: UserParams,
+    responses: { 204: { description: 'Disabled' }, 404: ['not_found'], ...errors },
+  });
+  router.post('/users/:id/disable', async (req, res) => {
+    const { id } = parse(UserParams, req.params);
+    if (!(await users.setDisabled(id, true, clock.now()))) throw notFound('No such user.');
+    await auth.endAllSessions(id, 'disabled');
+    res.status(204).end();
+  });
+
+  docs.describe({
+    method: 'post',
+    path: '/api/admin/users/:id/enable',
+    summary: 'Enable a user again',
+    bearer: true,
+    params: UserParams,
+    responses: { 204: { description: 'Enabled' }, 404: ['not_found'], ...errors },
+  });
+  router.post('/users/:id/enable', async (req, res) => {
+    const { id } = parse(UserParams, req.params);
+    if (!(await users.setDisabled(id, false, clock.now()))) throw notFound('No such user.');
+    res.status(204).end();
+  });
+
+  return router;
+}

@@ -1,0 +1,14 @@
+import type { Generated } from 'kysely';
+
+export interface UserTable {
+  id: string;
+  email: string;
+  name: string | null;
+  passwordHash: string;
+  /** JSON array of role names: portable across SQLite and PostgreSQL. */
+  roles: string;
+  /** 0 or 1: SQLite has no boolean type. */
+  disabled: Generated<number>;
+  createdAt: number;
+  updatedAt: number;
+}
