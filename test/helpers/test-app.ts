@@ -1,0 +1,97 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import type { Express } from 'express';
+import request from 'supertest';
+import { createApp } from '../../src/app.ts';
+import type { Config } from '../../src/config/config.ts';
+import { loadConfig } from '../../src/config/load-config.ts';
+import { createLogger } from '../../src/lib/logger.ts';
+import { openRuntime, type Runtime } from '../../src/runtime.ts';
+import { fakeClock, type FakeClock } from './clock.ts';
+
+export interface TestApp {
+  app: Express;
+  config: Config;
+  runtime: Runtime;
+  clock: FakeClock;
+  /** Every log line the app wrote, for assertions (and leak checks). */
+  logs: string[];
+  close(): Promise<void>;
+}
+
+/** Test defaults: throwaway secrets, high limits so only rate-limit tests hit them. */
+const BASE_ENV = {
+  NODE_ENV: 'test',
+  LOG_LEVEL: 'info',
+  RATE_LIMIT_IP_MAX: '100000',
+  RATE_LIMIT_ACCOUNT_MAX: '1000',
+  COOKIE_SECURE: 'false',
+};
+
+/**
+ * An isolated app on its own SQLite file in a temp directory, with a frozen clock.
+ * `env` overrides settings exactly as the environment would.
+ */
+export async function createTestApp(env: Record<string, string> = {}, options: { clock?: FakeClock } = {}): Promise<TestApp> {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-test-'));
+  const config = loadConfig({ DATABASE_URL: `sqlite:${join(dir, 'tessera.db')}`, DATA_DIR: dir, ...BASE_ENV, ...env });
+  const clock = options.clock ?? fakeClock();
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logs.push(chunk.toString());
+      done();
+    },
+  });
+  const logger = createLogger(config.logLevel, sink);
+  const runtime = await openRuntime(config, clock, logger);
+  const app = createApp({ config, ...runtime, clock, logger });
+  return {
+    app,
+    config,
+    runtime,
+    clock,
+    logs,
+    async close() {
+      await runtime.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export const PASSWORD = 'correct horse battery staple';
+
+let counter = 0;
+export const uniqueEmail = (prefix = 'user') => `${prefix}-${process.pid}-${++counter}@example.com`;
+
+/** Signs up and logs in; returns the login body and the cookies it set. */
+export async function signupAndLogin(app: Express, email = uniqueEmail(), password = PASSWORD) {
+  const signup = await request(app).post('/api/auth/signup').send({ email, password });
+  if (signup.status !== 201) throw new Error(`signup failed: ${signup.status} ${JSON.stringify(signup.body)}`);
+  const login = await request(app).post('/api/auth/login').send({ email, password });
+  if (login.status !== 200) throw new Error(`login failed: ${login.status} ${JSON.stringify(login.body)}`);
+  return {
+    email,
+    password,
+    userId: login.body.user.id as string,
+    accessToken: login.body.accessToken as string,
+    refreshToken: login.body.refreshToken as string,
+    cookies: ([] as string[]).concat(login.headers['set-cookie'] ?? []),
+    body: login.body as Record<string, unknown>,
+  };
+}
+
+/** Makes a user an admin directly in the database (as the CLI would) and logs in again. */
+export async function loginAsAdmin(t: TestApp) {
+  const email = uniqueEmail('admin');
+  const signup = await request(t.app).post('/api/auth/signup').send({ email, password: PASSWORD });
+  await t.runtime.database.db
+    .updateTable('users')
+    .set({ roles: JSON.stringify(['user', 'admin']) })
+    .where('id', '=', signup.body.user.id)
+    .execute();
+  const login = await request(t.app).post('/api/auth/login').send({ email, password: PASSWORD });
+  return { email, userId: signup.body.user.id as string, accessToken: login.body.accessToken as string };
+}
