@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config/config.ts';
 import { isHmac, type Algorithm } from './config/schema.ts';
 import { createDb, type DatabaseHandle } from './db/create-db.ts';
+import type { Db } from './db/database.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import type { Clock } from './lib/clock.ts';
 import { createRevocations, type Revocations } from './revocation/revocations.ts';
@@ -24,11 +25,11 @@ export async function openDatabase(config: Config): Promise<DatabaseHandle> {
   return database;
 }
 
-export async function openKeystore(config: Config, database: DatabaseHandle, clock: Clock): Promise<Keystore> {
+export async function openKeystore(config: Config, db: Db, clock: Clock): Promise<Keystore> {
   const alg = config.jwt.algorithm;
   if (isHmac(alg)) return createHmacKeystore(config.jwt.secret!, alg);
   return createDbKeystore({
-    db: database.db,
+    db,
     clock,
     algorithm: alg as Exclude<Algorithm, `HS${string}`>,
     encryptionSecret: config.jwt.keyEncryptionSecret!,
@@ -43,7 +44,7 @@ export async function openKeystore(config: Config, database: DatabaseHandle, clo
 export async function openRuntime(config: Config, clock: Clock, logger: Logger): Promise<Runtime> {
   const database = await openDatabase(config);
   try {
-    const keystore = await openKeystore(config, database, clock);
+    const keystore = await openKeystore(config, database.db, clock);
     if (config.admin) await ensureAdmin(createUserRepository(database.db), config.admin, clock, logger);
     const revocations = createRevocations({
       db: database.db,

@@ -1,5 +1,6 @@
 import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import type { Algorithm } from '../config/schema.ts';
+import { ConfigError } from '../config/errors.ts';
 import type { Db } from '../db/database.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { KeyEntry, Keystore } from './keystore.ts';
@@ -39,6 +40,17 @@ export async function createDbKeystore(options: DbKeystoreOptions): Promise<Keys
   let activeEntry: KeyEntry | undefined;
   let lastReload = 0;
 
+  const privatePem = (row: SigningKeyRow): string => {
+    try {
+      return decryptPrivateKey(row.privateKey, encryptionSecret, row.kid).export({ format: 'pem', type: 'pkcs8' }).toString();
+    } catch (error) {
+      throw new ConfigError(
+        `cannot decrypt signing key ${row.kid}: KEY_ENCRYPTION_SECRET is not the one it was stored with`,
+        { cause: error },
+      );
+    }
+  };
+
   const toEntry = (row: SigningKeyRow, withPrivate: boolean): KeyEntry => {
     const jwk = JSON.parse(row.publicJwk) as JsonWebKey;
     const publicKey = publicKeyFromJwk(jwk);
@@ -46,9 +58,7 @@ export async function createDbKeystore(options: DbKeystoreOptions): Promise<Keys
       kid: row.kid,
       alg: row.alg as Algorithm,
       verifyKey: publicKey.export({ format: 'pem', type: 'spki' }).toString(),
-      signingKey: withPrivate
-        ? decryptPrivateKey(row.privateKey, encryptionSecret, row.kid).export({ format: 'pem', type: 'pkcs8' }).toString()
-        : undefined,
+      signingKey: withPrivate ? privatePem(row) : undefined,
       jwk,
       createdAt: row.createdAt,
       retiredAt: row.retiredAt,

@@ -1,0 +1,168 @@
+import { Command, Option } from 'commander';
+import { loadConfig } from './config/load-config.ts';
+import { readEnv } from './config/read-env.ts';
+import type { Config } from './config/config.ts';
+import { ConfigError } from './config/errors.ts';
+import { isHmac } from './config/schema.ts';
+import { migrateToLatest } from './db/migrate.ts';
+import { createDb } from './db/create-db.ts';
+import { systemClock } from './lib/clock.ts';
+import { newId } from './lib/ids.ts';
+import { createLogger } from './lib/logger.ts';
+import { normalizeEmail } from './auth/email.ts';
+import { hashPassword } from './auth/password.ts';
+import { SignupBody } from './auth/auth.schemas.ts';
+import { ROLE_PATTERN } from './rbac/roles.ts';
+import { openDatabase, openKeystore } from './runtime.ts';
+import { createSigningKeyRepository } from './tokens/signing-key.repository.ts';
+import { EmailTakenError, createUserRepository } from './users/user.repository.ts';
+
+class CliError extends Error {}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+function checkRoles(roles: string[]): string[] {
+  for (const role of roles) {
+    if (!ROLE_PATTERN.test(role)) throw new CliError(`"${role}" is not a valid role name (lowercase, up to 32 characters)`);
+  }
+  return [...new Set(roles)];
+}
+
+/** Runs `fn` with a migrated database from the same configuration the server uses. */
+async function withDatabase<T>(config: Config, fn: (db: Awaited<ReturnType<typeof openDatabase>>) => Promise<T>): Promise<T> {
+  const database = await openDatabase(config);
+  try {
+    return await fn(database);
+  } finally {
+    await database.close();
+  }
+}
+
+export function buildCli(env: Record<string, string | undefined>, out: (line: string) => void): Command {
+  const config = () => loadConfig(env);
+  const program = new Command('tessera').description('Tessera auth server administration').exitOverride();
+
+  program
+    .command('migrate')
+    .description('bring the database schema up to date')
+    .action(async () => {
+      const database = createDb(config().database.url, { poolSize: 1 });
+      try {
+        const applied = await migrateToLatest(database.db);
+        out(applied.length ? `applied: ${applied.join(', ')}` : 'schema is up to date');
+      } finally {
+        await database.close();
+      }
+    });
+
+  const user = program.command('user').description('manage users');
+  user
+    .command('create')
+    .description('create a user')
+    .requiredOption('--email <email>')
+    .requiredOption('--password <password>')
+    .option('--name <name>')
+    .addOption(new Option('--role <role>', 'a role (repeatable); default: user').argParser(collect).default([]))
+    .action(async (opts: { email: string; password: string; name?: string; role: string[] }) => {
+      const body = SignupBody.safeParse({ email: opts.email, password: opts.password, name: opts.name });
+      if (!body.success) throw new CliError(body.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+      const roles = checkRoles(opts.role.length ? ['user', ...opts.role] : ['user']);
+      await withDatabase(config(), async ({ db }) => {
+        const now = systemClock.now();
+        try {
+          const created = await createUserRepository(db).create({
+            id: newId(now),
+            email: normalizeEmail(body.data.email),
+            name: body.data.name ?? null,
+            passwordHash: await hashPassword(body.data.password),
+            roles,
+            now,
+          });
+          out(`created ${created.email} (${created.id}) with roles ${created.roles.join(', ')}`);
+        } catch (error) {
+          if (error instanceof EmailTakenError) throw new CliError(`a user with email ${body.data.email} already exists`);
+          throw error;
+        }
+      });
+    });
+  user
+    .command('roles')
+    .description("replace a user's roles")
+    .requiredOption('--email <email>')
+    .addOption(new Option('--role <role>', 'a role (repeatable)').argParser(collect).default([]))
+    .action(async (opts: { email: string; role: string[] }) => {
+      if (opts.role.length === 0) throw new CliError('give at least one --role');
+      const roles = checkRoles(opts.role);
+      await withDatabase(config(), async ({ db }) => {
+        const users = createUserRepository(db);
+        const found = await users.findByEmail(normalizeEmail(opts.email));
+        if (!found) throw new CliError(`no user with email ${opts.email}`);
+        const updated = await users.setRoles(found.id, roles, systemClock.now());
+        out(`${updated!.email} now has roles ${updated!.roles.join(', ')}`);
+      });
+    });
+
+  const keys = program.command('keys').description('manage signing keys');
+  keys
+    .command('rotate')
+    .description('start signing with a new key; older keys stay in the JWKS until their tokens expire')
+    .action(async () => {
+      const cfg = config();
+      if (isHmac(cfg.jwt.algorithm)) throw new CliError('HMAC mode signs with JWT_SECRET: rotate by changing it');
+      await withDatabase(cfg, async (database) => {
+        const keystore = await openKeystore(cfg, database.db, systemClock);
+        const key = await keystore.rotate();
+        out(`now signing with ${key.kid} (${key.alg}); running servers pick it up within ${Math.ceil(cfg.keyPollMs / 1000)} s`);
+      });
+    });
+  keys
+    .command('list')
+    .description('the keys, their kid, algorithm, state and dates')
+    .action(async () => {
+      const cfg = config();
+      if (isHmac(cfg.jwt.algorithm)) {
+        out(`HMAC mode (${cfg.jwt.algorithm}): one key, JWT_SECRET; nothing is stored`);
+        return;
+      }
+      await withDatabase(cfg, async ({ db }) => {
+        // Opening the keystore creates the first key if there is none, so the list is never empty.
+        await openKeystore(cfg, db, systemClock);
+        const rows = await createSigningKeyRepository(db).listAll();
+        const coverMs = (cfg.jwt.accessTtl + cfg.jwt.clockTolerance) * 1000;
+        const now = systemClock.now();
+        out(['kid', 'alg', 'state', 'created', 'retired'].join('\t'));
+        for (const row of rows) {
+          const state = row.retiredAt === null ? 'active' : row.retiredAt + coverMs > now ? 'retiring' : 'expired';
+          const retired = row.retiredAt === null ? '-' : new Date(row.retiredAt).toISOString();
+          out([row.kid, row.alg, state, new Date(row.createdAt).toISOString(), retired].join('\t'));
+        }
+      });
+    });
+
+  return program;
+}
+
+/** Runs the CLI; returns the exit code. Errors are one line, never a stack. */
+export async function runCli(argv: string[], env: Record<string, string | undefined>, out = console.log, err = console.error) {
+  const program = buildCli(env, out);
+  program.configureOutput({ writeOut: (s) => out(s.trimEnd()), writeErr: (s) => err(s.trimEnd()) });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help') return 0;
+    if (code?.startsWith('commander.')) return 2;
+    if (error instanceof CliError || error instanceof ConfigError) {
+      err(`tessera: ${error.message}`);
+      return 1;
+    }
+    createLogger('error').error({ err: error }, 'command failed');
+    err(`tessera: failed: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  }
+}
+
+export async function main(): Promise<void> {
+  process.exitCode = await runCli(process.argv.slice(2), readEnv());
+}

@@ -1,0 +1,90 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli.ts';
+import { createDb } from '../../src/db/create-db.ts';
+
+function cli() {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-cli-'));
+  const env = {
+    NODE_ENV: 'test',
+    DATA_DIR: dir,
+    DATABASE_URL: `sqlite:${join(dir, 'cli.db')}`,
+    // Fixed secrets: NODE_ENV=test would otherwise draw new ones for every command.
+    JWT_REFRESH_SECRET: 'r'.repeat(40),
+    KEY_ENCRYPTION_SECRET: 'k'.repeat(40),
+  };
+  const out: string[] = [];
+  const err: string[] = [];
+  const run = (...argv: string[]) =>
+    runCli(argv, env, (line) => out.push(line), (line) => err.push(line));
+  return { env, out, err, run };
+}
+
+describe('tessera CLI', () => {
+  it('migrates, creates users, replaces roles', async () => {
+    const c = cli();
+    expect(await c.run('migrate')).toBe(0);
+    expect(c.out.at(-1)).toMatch(/0001_initial/);
+    expect(await c.run('migrate')).toBe(0);
+    expect(c.out.at(-1)).toMatch(/up to date/);
+
+    expect(await c.run('user', 'create', '--email', ' Root@Example.com', '--password', 'long enough pw', '--role', 'admin')).toBe(0);
+    const database = createDb(c.env.DATABASE_URL);
+    const row = await database.db.selectFrom('users').selectAll().executeTakeFirstOrThrow();
+    expect(row.email).toBe('root@example.com');
+    expect(JSON.parse(row.roles)).toEqual(['user', 'admin']);
+    expect(row.passwordHash).toMatch(/^\$argon2id\$/);
+
+    expect(await c.run('user', 'roles', '--email', 'root@example.com', '--role', 'editor', '--role', 'editor')).toBe(0);
+    const updated = await database.db.selectFrom('users').select('roles').executeTakeFirstOrThrow();
+    expect(JSON.parse(updated.roles)).toEqual(['editor']);
+    await database.close();
+  });
+
+  it('answers bad input with one line and a non-zero exit, never a stack', async () => {
+    const c = cli();
+    expect(await c.run('user', 'create', '--email', 'not-an-email', '--password', 'long enough pw')).toBe(1);
+    expect(await c.run('user', 'create', '--email', 'a@b.co', '--password', 'short')).toBe(1);
+    expect(await c.run('user', 'create', '--email', 'a@b.co', '--password', 'long enough pw', '--role', 'Admin!')).toBe(1);
+    expect(await c.run('user', 'roles', '--email', 'nobody@b.co', '--role', 'user')).toBe(1);
+    expect(await c.run('user', 'create', '--email', 'a@b.co', '--password', 'long enough pw')).toBe(0);
+    expect(await c.run('user', 'create', '--email', 'A@B.co', '--password', 'long enough pw')).toBe(1);
+    expect(await c.run('frobnicate')).toBe(2);
+    expect(c.err.join('\n')).not.toMatch(/\n\s+at /);
+    expect(c.err.some((line) => line.includes('already exists'))).toBe(true);
+  });
+
+  it('rotates and lists keys', async () => {
+    const c = cli();
+    expect(await c.run('keys', 'list')).toBe(0);
+    const firstKid = c.out[1]!.split('\t')[0];
+    expect(c.out[1]).toMatch(/\tES256\tactive\t/);
+    expect(await c.run('keys', 'rotate')).toBe(0);
+    c.out.length = 0;
+    expect(await c.run('keys', 'list')).toBe(0);
+    expect(c.out).toHaveLength(3);
+    expect(c.out[1]).toMatch(/\tactive\t/);
+    expect(c.out[2]).toContain(firstKid!);
+    expect(c.out[2]).toMatch(/\tretiring\t/);
+  });
+
+  it('refuses keys it cannot decrypt, naming KEY_ENCRYPTION_SECRET', async () => {
+    const c = cli();
+    expect(await c.run('keys', 'list')).toBe(0);
+    const err: string[] = [];
+    const env = { ...c.env, KEY_ENCRYPTION_SECRET: 'x'.repeat(40) };
+    expect(await runCli(['keys', 'rotate'], env, () => {}, (l) => err.push(l))).toBe(1);
+    expect(err.join()).toMatch(/KEY_ENCRYPTION_SECRET/);
+  });
+
+  it('explains that HMAC keys rotate through JWT_SECRET', async () => {
+    const c = cli();
+    const out: string[] = [];
+    const err: string[] = [];
+    const env = { ...c.env, JWT_SECRET: 'h'.repeat(40) };
+    expect(await runCli(['keys', 'rotate'], env, (l) => out.push(l), (l) => err.push(l))).toBe(1);
+    expect(err.join()).toMatch(/JWT_SECRET/);
+  });
+});
