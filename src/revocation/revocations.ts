@@ -41,12 +41,10 @@ export function createRevocations(deps: {
   const lifetimeMs = (deps.accessTtlSeconds + deps.clockToleranceSeconds) * 1000 + 1000;
   let lastPoll = 0;
   let timer: NodeJS.Timeout | undefined;
-  let polling = false;
+  let polling: Promise<void> | undefined;
   let lastPrune = 0;
 
-  const poll = async () => {
-    if (polling) return;
-    polling = true;
+  const pollOnce = async () => {
     const startedAt = clock.now();
     try {
       const rows = await repo.since(lastPoll - POLL_OVERLAP_MS, startedAt);
@@ -58,10 +56,14 @@ export function createRevocations(deps: {
       }
     } catch (error) {
       logger.error({ err: error }, 'revocation poll failed; serving from the local index until it recovers');
-    } finally {
-      polling = false;
     }
   };
+
+  /** One poll at a time; a caller during a poll waits for that one. */
+  const poll = (): Promise<void> =>
+    (polling ??= pollOnce().finally(() => {
+      polling = undefined;
+    }));
 
   return {
     index,
