@@ -59,11 +59,14 @@ export function createRevocations(deps: {
     }
   };
 
-  /** One poll at a time; a caller during a poll waits for that one. */
-  const poll = (): Promise<void> =>
-    (polling ??= pollOnce().finally(() => {
-      polling = undefined;
-    }));
+  /** Polls run one after another; a call made during a poll gets a fresh poll after it. */
+  const poll = (): Promise<void> => {
+    const next = (polling ?? Promise.resolve()).then(pollOnce).finally(() => {
+      if (polling === next) polling = undefined;
+    });
+    polling = next;
+    return next;
+  };
 
   return {
     index,
@@ -86,7 +89,9 @@ export function createRevocations(deps: {
       // Everything that can still cover a live token: from one token lifetime ago.
       lastPoll = clock.now() - lifetimeMs;
       await poll();
-      timer = setInterval(() => void poll(), deps.pollMs);
+      timer = setInterval(() => {
+        if (!polling) void poll();
+      }, deps.pollMs);
       timer.unref();
     },
     poll,

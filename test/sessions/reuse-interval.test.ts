@@ -1,0 +1,116 @@
+import request from 'supertest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createTestApp, signupAndLogin, type TestApp } from '../helpers/test-app.ts';
+import { sidOf } from './support.ts';
+
+const refreshWith = (t: TestApp, refreshToken: string) => request(t.app).post('/api/auth/refresh').send({ refreshToken });
+const protectedWith = (t: TestApp, token: string) => request(t.app).get('/api/protected').set('Authorization', `Bearer ${token}`);
+
+async function expectRevoked(t: TestApp, accessToken: string) {
+  const res = await protectedWith(t, accessToken);
+  expect(res.status).toBe(401);
+  expect(res.body.code).toBe('token_revoked');
+}
+
+describe('refresh token reuse detection', () => {
+  let t: TestApp | undefined;
+  afterEach(async () => {
+    await t?.close();
+    t = undefined;
+  });
+
+  describe('default (no reuse interval)', () => {
+    it('presenting a rotated token is refresh_reused and ends the whole session', async () => {
+      t = await createTestApp();
+      const a = await signupAndLogin(t.app);
+      const b = await refreshWith(t, a.refreshToken);
+      expect(b.status).toBe(200);
+
+      const reused = await refreshWith(t, a.refreshToken);
+      expect(reused.status).toBe(401);
+      expect(reused.body.code).toBe('refresh_reused');
+
+      const newest = await refreshWith(t, b.body.refreshToken);
+      expect(newest.status).toBe(401);
+      await expectRevoked(t, a.accessToken);
+      await expectRevoked(t, b.body.accessToken);
+    });
+
+    it('reuse is detected even a moment later, with no grace', async () => {
+      t = await createTestApp();
+      const a = await signupAndLogin(t.app);
+      expect((await refreshWith(t, a.refreshToken)).status).toBe(200);
+      t.clock.advance(1);
+      const reused = await refreshWith(t, a.refreshToken);
+      expect(reused.status).toBe(401);
+      expect(reused.body.code).toBe('refresh_reused');
+    });
+
+    it("reuse in one session leaves the user's other sessions alone", async () => {
+      t = await createTestApp();
+      const a = await signupAndLogin(t.app);
+      const other = await request(t.app).post('/api/auth/login').send({ email: a.email, password: a.password });
+      expect((await refreshWith(t, a.refreshToken)).status).toBe(200);
+      expect((await refreshWith(t, a.refreshToken)).body.code).toBe('refresh_reused');
+      expect((await protectedWith(t, other.body.accessToken)).status).toBe(200);
+      expect((await refreshWith(t, other.body.refreshToken)).status).toBe(200);
+    });
+  });
+
+  describe('JWT_REFRESH_REUSE_INTERVAL=10s', () => {
+    it('the direct parent presented within the interval gets a fresh pair for the same session; the child keeps working', async () => {
+      t = await createTestApp({ JWT_REFRESH_REUSE_INTERVAL: '10s' });
+      const a = await signupAndLogin(t.app);
+      const b = await refreshWith(t, a.refreshToken);
+      expect(b.status).toBe(200);
+
+      t.clock.advance(2000);
+      const again = await refreshWith(t, a.refreshToken);
+      expect(again.status).toBe(200);
+      expect(typeof again.body.accessToken).toBe('string');
+      expect(typeof again.body.refreshToken).toBe('string');
+      expect(again.body.refreshToken).not.toBe(b.body.refreshToken);
+      expect(sidOf(again.body.accessToken)).toBe(sidOf(a.accessToken));
+      expect((await protectedWith(t, again.body.accessToken)).status).toBe(200);
+
+      const child = await refreshWith(t, b.body.refreshToken);
+      expect(child.status).toBe(200);
+      expect(sidOf(child.body.accessToken)).toBe(sidOf(a.accessToken));
+      expect((await protectedWith(t, a.accessToken)).status).toBe(200);
+    });
+
+    it('the parent presented after the interval (11 s) is refresh_reused and the session ends', async () => {
+      t = await createTestApp({ JWT_REFRESH_REUSE_INTERVAL: '10s' });
+      const a = await signupAndLogin(t.app);
+      const b = await refreshWith(t, a.refreshToken);
+      expect(b.status).toBe(200);
+
+      t.clock.advance(11_000);
+      const reused = await refreshWith(t, a.refreshToken);
+      expect(reused.status).toBe(401);
+      expect(reused.body.code).toBe('refresh_reused');
+
+      expect((await refreshWith(t, b.body.refreshToken)).status).toBe(401);
+      await expectRevoked(t, a.accessToken);
+      await expectRevoked(t, b.body.accessToken);
+    });
+
+    it('a token two generations old (A after A->B->C) is refresh_reused even within the interval', async () => {
+      t = await createTestApp({ JWT_REFRESH_REUSE_INTERVAL: '10s' });
+      const a = await signupAndLogin(t.app);
+      const b = await refreshWith(t, a.refreshToken);
+      expect(b.status).toBe(200);
+      t.clock.advance(1000);
+      const c = await refreshWith(t, b.body.refreshToken);
+      expect(c.status).toBe(200);
+      t.clock.advance(1000);
+
+      const reused = await refreshWith(t, a.refreshToken);
+      expect(reused.status).toBe(401);
+      expect(reused.body.code).toBe('refresh_reused');
+
+      expect((await refreshWith(t, c.body.refreshToken)).status).toBe(401);
+      await expectRevoked(t, c.body.accessToken);
+    });
+  });
+});
