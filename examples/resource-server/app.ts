@@ -1,0 +1,24 @@
+import express from 'express';
+import { problemHandler, requireAuth, requireRole } from '../../src/express/index.ts';
+
+/**
+ * A second service that trusts Tessera's access tokens without sharing any secret:
+ * it only knows the JWKS URL, the issuer and the audience.
+ */
+export function createResourceServer(options: { jwksUrl: string; issuer?: string; audience?: string }) {
+  const app = express();
+  const auth = requireAuth({
+    jwksUrl: options.jwksUrl,
+    issuer: options.issuer ?? 'tessera',
+    audience: options.audience ?? 'tessera-api',
+  });
+
+  app.get('/orders', auth, (req, res) => {
+    res.json({ orders: [], for: req.auth!.sub });
+  });
+  app.get('/reports', auth, requireRole('admin'), (_req, res) => {
+    res.json({ reports: ['quarterly'] });
+  });
+  app.use(problemHandler());
+  return app;
+}

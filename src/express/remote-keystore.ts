@@ -1,0 +1,87 @@
+import { createPublicKey, type JsonWebKey } from 'node:crypto';
+import { createRemoteJWKSet, customFetch, type FetchImplementation } from 'jose';
+import { ALGORITHMS, isHmac, type Algorithm } from '../config/schema.ts';
+import type { KeyEntry, Keystore } from '../tokens/keystore.ts';
+
+export interface RemoteKeystoreOptions {
+  jwksUrl: string | URL;
+  /** Algorithms accepted at all; a JWK whose `alg` is not listed is ignored. */
+  algorithms: Algorithm[];
+  /** Minimum time between fetches caused by unknown `kid`s (default 30 s). */
+  cooldownMs?: number;
+  /** How long fetched keys are trusted before a background refetch (default 5 min). */
+  cacheMaxAgeMs?: number;
+  fetch?: FetchImplementation;
+}
+
+/**
+ * The keys of a remote JWKS, for a resource server. jose's remote JWK set does the
+ * fetching (timeouts, cache age, cooldown against `kid` floods); verification stays
+ * synchronous on KeyObjects built from its cached set.
+ */
+export function createRemoteKeystore(options: RemoteKeystoreOptions): Keystore {
+  const allowed = new Set(options.algorithms.filter((alg) => !isHmac(alg)));
+  const remote = createRemoteJWKSet(new URL(options.jwksUrl), {
+    cooldownDuration: options.cooldownMs ?? 30_000,
+    cacheMaxAge: options.cacheMaxAgeMs ?? 300_000,
+    ...(options.fetch ? { [customFetch]: options.fetch } : {}),
+  });
+  let entries = new Map<string, KeyEntry>();
+  let inFlight: Promise<void> | undefined;
+
+  const rebuild = () => {
+    const next = new Map<string, KeyEntry>();
+    for (const jwk of (remote.jwks()?.keys ?? []) as JsonWebKey[]) {
+      const alg = jwk.alg as Algorithm | undefined;
+      if (typeof jwk.kid !== 'string' || !alg || !ALGORITHMS.includes(alg) || !allowed.has(alg)) continue;
+      if (jwk.use !== undefined && jwk.use !== 'sig') continue;
+      try {
+        const { kty, crv, x, y, n, e } = jwk;
+        const publicKey = createPublicKey({ key: { kty, crv, x, y, n, e } as JsonWebKey, format: 'jwk' });
+        next.set(jwk.kid, {
+          kid: jwk.kid,
+          alg,
+          verifyKey: publicKey.export({ format: 'pem', type: 'spki' }).toString(),
+          signingKey: undefined,
+          jwk,
+          createdAt: 0,
+          retiredAt: null,
+        });
+      } catch {
+        // A malformed key in the set is skipped; the others still verify.
+      }
+    }
+    entries = next;
+  };
+
+  const fetchKeys = (): Promise<void> =>
+    (inFlight ??= remote
+      .reload()
+      .then(rebuild)
+      .finally(() => {
+        inFlight = undefined;
+      }));
+
+  return {
+    mode: 'asymmetric',
+    active: () => {
+      throw new Error('a resource server does not sign tokens');
+    },
+    find: (kid) => {
+      // Stale keys keep answering while a refetch runs in the background.
+      if (!remote.fresh && !remote.reloading && entries.size > 0) void fetchKeys().catch(() => {});
+      return entries.get(kid);
+    },
+    list: () => [...entries.values()],
+    jwks: () => [...entries.values()].flatMap((entry) => (entry.jwk ? [entry.jwk] : [])),
+    async reload({ onlyIfCool = false } = {}) {
+      if (onlyIfCool && remote.coolingDown) return false;
+      await fetchKeys();
+      return true;
+    },
+    rotate: async () => {
+      throw new Error('a resource server does not rotate keys');
+    },
+    close: () => {},
+  };
+}

@@ -1,0 +1,68 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createTesseraClient, TesseraError } from '../../src/client/index.ts';
+import { listen } from '../helpers/listen.ts';
+import { createTestApp, PASSWORD, uniqueEmail, type TestApp } from '../helpers/test-app.ts';
+import request from 'supertest';
+
+describe('client: single-flight refresh', () => {
+  let t: TestApp;
+  let server: Awaited<ReturnType<typeof listen>>;
+  let calls: string[];
+  const countingFetch: typeof fetch = (input, init) => {
+    calls.push(new URL(String(input)).pathname);
+    return fetch(input, init);
+  };
+
+  beforeEach(async () => {
+    t = await createTestApp();
+    server = await listen(t.app);
+    calls = [];
+  });
+  afterEach(async () => {
+    await server.close();
+    await t.close();
+  });
+
+  async function loggedInClient(onSessionEnded?: (code: string | undefined) => void) {
+    const email = uniqueEmail();
+    await request(t.app).post('/api/auth/signup').send({ email, password: PASSWORD });
+    const client = createTesseraClient({ baseUrl: server.url, fetch: countingFetch, ...(onSessionEnded ? { onSessionEnded } : {}) });
+    await client.login(email, PASSWORD);
+    return client;
+  }
+
+  it('refreshes once for many concurrent requests with an expired access token', async () => {
+    const client = await loggedInClient();
+    const first = client.accessToken;
+    t.clock.advance(16 * 60 * 1000);
+    const results = await Promise.all(Array.from({ length: 10 }, () => client.fetch('/api/protected')));
+    expect(results.map((r) => r.status)).toEqual(Array(10).fill(200));
+    expect(calls.filter((path) => path === '/api/auth/refresh')).toHaveLength(1);
+    expect(client.accessToken).not.toBe(first);
+  });
+
+  it('reports the end of the session when the refresh is refused', async () => {
+    let ended: string | undefined = 'not called';
+    const client = await loggedInClient((code) => {
+      ended = code;
+    });
+    await client.logout();
+    const res = await client.fetch('/api/protected');
+    expect(res.status).toBe(401);
+    expect(ended).toBe('not called'); // no refresh token left after logout: nothing to refresh
+    const again = await loggedInClient((code) => {
+      ended = code;
+    });
+    // End every session from the server side: the next refresh is refused.
+    await request(t.app).post('/api/auth/logout-all').set('Authorization', `Bearer ${again.accessToken}`);
+    await expect(again.refresh()).rejects.toBeInstanceOf(TesseraError);
+    expect(ended).toBe('invalid_token');
+  });
+
+  it('surfaces login failures with the contract code', async () => {
+    const client = createTesseraClient({ baseUrl: server.url });
+    const error = await client.login('nobody@example.com', 'wrong password').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TesseraError);
+    expect((error as TesseraError).code).toBe('invalid_credentials');
+  });
+});
