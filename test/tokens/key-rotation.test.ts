@@ -1,0 +1,176 @@
+import { createPrivateKey, type JsonWebKey } from 'node:crypto';
+import { Writable } from 'node:stream';
+import type { Express } from 'express';
+import request from 'supertest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createApp } from '../../src/app.ts';
+import { createLogger } from '../../src/lib/logger.ts';
+import { openRuntime, type Runtime } from '../../src/runtime.ts';
+import { createTestApp, signupAndLogin, type TestApp } from '../helpers/test-app.ts';
+import { decodeHeader, decodePayload, expectBearerRejected, signEs256 } from './forge.ts';
+
+const ACCESS_TTL_S = 900;
+const LEEWAY_S = 5;
+const RETIRE_WINDOW_MS = (ACCESS_TTL_S + LEEWAY_S + 1) * 1000;
+
+const jwksKids = async (app: Express): Promise<string[]> => {
+  const res = await request(app).get('/.well-known/jwks.json');
+  expect(res.status).toBe(200);
+  return (res.body.keys as JsonWebKey[]).map((k) => k.kid as string);
+};
+
+const protectedWith = (app: Express, token: string) =>
+  request(app).get('/api/protected').set('Authorization', `Bearer ${token}`);
+
+describe('signing-key rotation (ES256)', () => {
+  let t: TestApp;
+  beforeEach(async () => {
+    t = await createTestApp();
+  });
+  afterEach(() => t.close());
+
+  it('rotate() signs new logins with a new kid; old tokens keep working; both kids are published', async () => {
+    const oldKid = t.runtime.keystore.active().kid;
+    const before = await signupAndLogin(t.app);
+    expect(decodeHeader(before.accessToken).kid).toBe(oldKid);
+
+    const rotated = await t.runtime.keystore.rotate();
+    expect(rotated.kid).not.toBe(oldKid);
+    expect(t.runtime.keystore.active().kid).toBe(rotated.kid);
+
+    const after = await signupAndLogin(t.app);
+    expect(decodeHeader(after.accessToken).kid).toBe(rotated.kid);
+
+    expect((await protectedWith(t.app, before.accessToken)).status).toBe(200);
+    expect((await protectedWith(t.app, after.accessToken)).status).toBe(200);
+    expect((await jwksKids(t.app)).sort()).toEqual([oldKid, rotated.kid].sort());
+  });
+
+  it('a retired key leaves the JWKS and stops verifying once its tokens can no longer be live', async () => {
+    const oldEntry = t.runtime.keystore.active();
+    const oldKey = createPrivateKey(oldEntry.signingKey as string);
+    const before = await signupAndLogin(t.app);
+    const rotated = await t.runtime.keystore.rotate();
+
+    // Just inside the window the retired key still verifies.
+    t.clock.advance(RETIRE_WINDOW_MS - 2000);
+    expect(await jwksKids(t.app)).toContain(oldEntry.kid);
+    expect((await protectedWith(t.app, before.accessToken)).status).toBe(200);
+
+    t.clock.advance(2000);
+    expect(await jwksKids(t.app)).toEqual([rotated.kid]);
+    expect(t.runtime.keystore.find(oldEntry.kid)).toBeUndefined();
+    const oldToken = await protectedWith(t.app, before.accessToken);
+    expect(oldToken.status).toBe(401);
+    expect(oldToken.headers['www-authenticate']).toContain('error="invalid_token"');
+
+    // A fresh, otherwise valid token under the retired key (as a stolen key would make) is refused too.
+    const nowS = Math.floor(t.clock.now() / 1000);
+    const fresh = signEs256(
+      decodeHeader(before.accessToken),
+      { ...decodePayload(before.accessToken), iat: nowS, exp: nowS + ACCESS_TTL_S, jti: 'fresh-under-old-key' },
+      oldKey,
+    );
+    expectBearerRejected(await protectedWith(t.app, fresh));
+
+    // The new key keeps working.
+    const after = await signupAndLogin(t.app);
+    expect(decodeHeader(after.accessToken).kid).toBe(rotated.kid);
+    expect((await protectedWith(t.app, after.accessToken)).status).toBe(200);
+  });
+
+  it('stores private keys encrypted, never as PEM or JWK', async () => {
+    await t.runtime.keystore.rotate();
+    const rows = await t.runtime.database.db.selectFrom('signingKeys').selectAll().execute();
+    expect(rows.length).toBe(2);
+    const activePem = t.runtime.keystore.active().signingKey as string;
+    const der = createPrivateKey(activePem).export({ format: 'der', type: 'pkcs8' });
+    for (const row of rows) {
+      expect(row.privateKey).not.toContain('PRIVATE KEY');
+      expect(row.privateKey).not.toContain('"d"');
+      expect(row.privateKey).not.toContain(der.toString('base64'));
+      expect(row.privateKey).not.toContain(der.toString('base64url'));
+      expect(row.publicJwk).not.toContain('"d"');
+    }
+  });
+});
+
+describe('a second instance on the same database', () => {
+  let t: TestApp;
+  let second: { app: Express; runtime: Runtime } | undefined;
+
+  beforeEach(async () => {
+    t = await createTestApp();
+    // Built exactly as test/helpers/test-app.ts does, on the same config (same file, same secrets) and clock.
+    const sink = new Writable({ write: (_chunk, _encoding, done) => done() });
+    const logger = createLogger(t.config.logLevel, sink);
+    const runtime = await openRuntime(t.config, t.clock, logger);
+    second = { app: createApp({ config: t.config, ...runtime, clock: t.clock, logger }), runtime };
+  });
+  afterEach(async () => {
+    await second?.runtime.close();
+    second = undefined;
+    await t.close();
+  });
+
+  it('shares the signing key: tokens from one instance verify on the other', async () => {
+    expect(second!.runtime.keystore.active().kid).toBe(t.runtime.keystore.active().kid);
+    const fromFirst = await signupAndLogin(t.app);
+    expect((await protectedWith(second!.app, fromFirst.accessToken)).status).toBe(200);
+    const fromSecond = await signupAndLogin(second!.app);
+    expect((await protectedWith(t.app, fromSecond.accessToken)).status).toBe(200);
+  });
+
+  it('after a rotation on the first instance, the second accepts tokens under the new kid', async () => {
+    const oldKid = t.runtime.keystore.active().kid;
+    const before = await signupAndLogin(t.app);
+    const rotated = await t.runtime.keystore.rotate();
+    // Past the unknown-kid reload cooldown (1 s) since the second instance last read its keys.
+    t.clock.advance(2000);
+
+    const after = await signupAndLogin(t.app);
+    expect(decodeHeader(after.accessToken).kid).toBe(rotated.kid);
+    expect((await protectedWith(second!.app, after.accessToken)).status).toBe(200);
+    expect((await protectedWith(second!.app, before.accessToken)).status).toBe(200);
+    expect((await jwksKids(second!.app)).sort()).toEqual([oldKid, rotated.kid].sort());
+  });
+});
+
+describe('a second instance picks up a rotation by itself', () => {
+  let t: TestApp;
+  let second: { app: Express; runtime: Runtime } | undefined;
+  beforeEach(async () => {
+    t = await createTestApp();
+  });
+  afterEach(async () => {
+    vi.useRealTimers();
+    await second?.runtime.close();
+    second = undefined;
+    await t.close();
+  });
+
+  it('within KEY_POLL_INTERVAL it signs with the new key, so its tokens outlive the retired key on every instance', async () => {
+    // Fake timers as well as the fake clock, so that either a timer-driven or a clock-driven key poll can run.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
+    const sink = new Writable({ write: (_chunk, _encoding, done) => done() });
+    const logger = createLogger(t.config.logLevel, sink);
+    const runtime = await openRuntime(t.config, t.clock, logger);
+    second = { app: createApp({ config: t.config, ...runtime, clock: t.clock, logger }), runtime };
+    const oldKid = t.runtime.keystore.active().kid;
+
+    const rotated = await t.runtime.keystore.rotate();
+    const pollMs = t.config.keyPollMs + 1000;
+    t.clock.advance(pollMs);
+    await vi.advanceTimersByTimeAsync(pollMs);
+
+    expect((await jwksKids(second.app)).sort()).toEqual([oldKid, rotated.kid].sort());
+    const fromSecond = await signupAndLogin(second.app);
+    expect(decodeHeader(fromSecond.accessToken).kid).toBe(rotated.kid);
+
+    // Once the retired key's window is over, a token just minted by the second instance must still work on the first.
+    t.clock.advance(RETIRE_WINDOW_MS);
+    await vi.advanceTimersByTimeAsync(pollMs);
+    const late = await signupAndLogin(second.app);
+    expect((await protectedWith(t.app, late.accessToken)).status).toBe(200);
+  });
+});
