@@ -1,11 +1,23 @@
 import { defineConfig } from 'vitest/config';
 
+// The whole suite runs on SQLite always, and again on PostgreSQL when TEST_DATABASE_URL
+// names a server where the tests may create databases (one fresh database per test app).
+const postgres = process.env.TEST_DATABASE_URL;
+if (!postgres) {
+  console.log(
+    'PostgreSQL suite skipped: set TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres to run every test on PostgreSQL too.',
+  );
+}
+
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
-    // Files run in parallel workers; each test builds its own app on its own database.
     pool: 'forks',
+    projects: [
+      { extends: true, test: { name: 'sqlite', env: { TESSERA_TEST_DIALECT: 'sqlite' } } },
+      ...(postgres ? [{ extends: true, test: { name: 'postgres', env: { TESSERA_TEST_DIALECT: 'postgres' } } }] : []),
+    ],
   },
 });

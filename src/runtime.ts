@@ -19,8 +19,11 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-export async function openDatabase(config: Config): Promise<DatabaseHandle> {
-  const database = createDb(config.database.url, { poolSize: config.database.poolSize });
+export async function openDatabase(config: Config, logger?: Logger): Promise<DatabaseHandle> {
+  const database = createDb(config.database.url, {
+    poolSize: config.database.poolSize,
+    onError: (error) => logger?.warn({ err: error }, 'database connection lost; the pool will reconnect'),
+  });
   await migrateToLatest(database.db);
   return database;
 }
@@ -42,7 +45,7 @@ export async function openKeystore(config: Config, db: Db, clock: Clock): Promis
  * the keys, and a started revocation index. Shared by server.ts and the tests.
  */
 export async function openRuntime(config: Config, clock: Clock, logger: Logger): Promise<Runtime> {
-  const database = await openDatabase(config);
+  const database = await openDatabase(config, logger);
   try {
     const keystore = await openKeystore(config, database.db, clock);
     if (config.admin) await ensureAdmin(createUserRepository(database.db), config.admin, clock, logger);
@@ -55,11 +58,18 @@ export async function openRuntime(config: Config, clock: Clock, logger: Logger):
       pollMs: config.revocationPollMs,
     });
     await revocations.start();
+    // A rotation made elsewhere (CLI, another instance) is picked up within KEY_POLL_INTERVAL;
+    // a token signed by a key we have not seen yet triggers an earlier reload (authenticate.ts).
+    const keyPoll = setInterval(() => {
+      keystore.reload().catch((error: unknown) => logger.error({ err: error }, 'signing key reload failed'));
+    }, config.keyPollMs);
+    keyPoll.unref();
     return {
       database,
       keystore,
       revocations,
       async close() {
+        clearInterval(keyPoll);
         revocations.stop();
         keystore.close();
         await database.close();

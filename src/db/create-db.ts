@@ -29,7 +29,7 @@ function handle(db: Db, dialect: Dialect): DatabaseHandle {
 const PG_INT8 = 20;
 
 /** Opens SQLite (`sqlite:<path>`, `sqlite::memory:`) or PostgreSQL (`postgres://…`). */
-export function createDb(url: string, options: { poolSize?: number } = {}): DatabaseHandle {
+export function createDb(url: string, options: { poolSize?: number; onError?: (error: Error) => void } = {}): DatabaseHandle {
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
     // Epoch-millisecond bigints fit in a double; parse them as numbers on this pool only
     // (pg.types.setTypeParser would change every pool in the process).
@@ -38,6 +38,9 @@ export function createDb(url: string, options: { poolSize?: number } = {}): Data
         oid === PG_INT8 ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format),
     };
     const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10, types });
+    // An idle client that loses its connection (server restart, failover) emits 'error' on the
+    // pool; unhandled, that would crash the process. The pool replaces the client by itself.
+    pool.on('error', (error) => options.onError?.(error));
     const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }), plugins: [new CamelCasePlugin()] });
     return handle(db, 'postgres');
   }

@@ -10,9 +10,24 @@ import { MAX_ROLES, ROLE_PATTERN } from '../rbac/roles.ts';
 import type { UserRepository } from './user.repository.ts';
 import { toPublicUser, type User } from './user.ts';
 
+const ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** The cursor is the last id of the previous page, base64url-encoded; anything else is a 400. */
+const Cursor = z
+  .string()
+  .max(200)
+  .transform((cursor, ctx) => {
+    const id = Buffer.from(cursor, 'base64url').toString('utf8');
+    if (!ID_PATTERN.test(id)) {
+      ctx.addIssue({ code: 'custom', message: 'Not a cursor from a previous page.' });
+      return z.NEVER;
+    }
+    return id;
+  });
+
 const ListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().max(200).optional(),
+  cursor: Cursor.optional(),
 });
 const UserParams = z.object({ id: z.string().min(1).max(64) });
 const RolesBody = z
@@ -27,7 +42,6 @@ const AdminUser = UserSchema.extend({ disabled: z.boolean() }).meta({ id: 'Admin
 const UserList = z.object({ users: z.array(AdminUser), nextCursor: z.string().nullable() }).meta({ id: 'UserList' });
 
 const encodeCursor = (id: string) => Buffer.from(id).toString('base64url');
-const decodeCursor = (cursor: string) => Buffer.from(cursor, 'base64url').toString('utf8');
 const adminView = (user: User) => ({ ...toPublicUser(user), disabled: user.disabled });
 
 const ADMIN_ERRORS = { 401: ['missing_token', 'invalid_token'], 403: ['insufficient_role'] } as const;
@@ -66,7 +80,7 @@ export function createAdminRouter(deps: {
   });
   router.get('/users', async (req, res) => {
     const query = parse(ListQuery, req.query);
-    const page = await users.list(query.limit + 1, query.cursor ? decodeCursor(query.cursor) : undefined);
+    const page = await users.list(query.limit + 1, query.cursor);
     const more = page.length > query.limit;
     const shown = more ? page.slice(0, query.limit) : page;
     res.json({ users: shown.map(adminView), nextCursor: more ? encodeCursor(shown.at(-1)!.id) : null });

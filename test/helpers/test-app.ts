@@ -10,6 +10,7 @@ import { loadConfig } from '../../src/config/load-config.ts';
 import { createLogger } from '../../src/lib/logger.ts';
 import { openRuntime, type Runtime } from '../../src/runtime.ts';
 import { fakeClock, type FakeClock } from './clock.ts';
+import { freshDatabase } from './database.ts';
 
 export interface TestApp {
   app: Express;
@@ -31,12 +32,14 @@ const BASE_ENV = {
 };
 
 /**
- * An isolated app on its own SQLite file in a temp directory, with a frozen clock.
+ * An isolated app on its own fresh database (a SQLite file in a temp directory, or a new
+ * PostgreSQL database in the postgres project), with a frozen clock.
  * `env` overrides settings exactly as the environment would.
  */
 export async function createTestApp(env: Record<string, string> = {}, options: { clock?: FakeClock } = {}): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-test-'));
-  const config = loadConfig({ DATABASE_URL: `sqlite:${join(dir, 'tessera.db')}`, DATA_DIR: dir, ...BASE_ENV, ...env });
+  const database = await freshDatabase(dir);
+  const config = loadConfig({ DATABASE_URL: database.url, DATA_DIR: dir, ...BASE_ENV, ...env });
   const clock = options.clock ?? fakeClock();
   const logs: string[] = [];
   const sink = new Writable({
@@ -56,6 +59,7 @@ export async function createTestApp(env: Record<string, string> = {}, options: {
     logs,
     async close() {
       await runtime.close();
+      await database.drop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -163,13 +163,15 @@ describe('a second instance picks up a rotation by itself', () => {
     t.clock.advance(pollMs);
     await vi.advanceTimersByTimeAsync(pollMs);
 
-    expect((await jwksKids(second.app)).sort()).toEqual([oldKid, rotated.kid].sort());
+    // The poll's query is real I/O on PostgreSQL: wait for it to land rather than assume it already has.
+    await vi.waitFor(async () => expect((await jwksKids(second!.app)).sort()).toEqual([oldKid, rotated.kid].sort()));
     const fromSecond = await signupAndLogin(second.app);
     expect(decodeHeader(fromSecond.accessToken).kid).toBe(rotated.kid);
 
     // Once the retired key's window is over, a token just minted by the second instance must still work on the first.
     t.clock.advance(RETIRE_WINDOW_MS);
     await vi.advanceTimersByTimeAsync(pollMs);
+    await vi.waitFor(async () => expect(await jwksKids(second!.app)).toEqual([rotated.kid]));
     const late = await signupAndLogin(second.app);
     expect((await protectedWith(t.app, late.accessToken)).status).toBe(200);
   });
