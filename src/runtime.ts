@@ -10,12 +10,19 @@ import { createDbKeystore } from './tokens/db-keystore.ts';
 import { createHmacKeystore } from './tokens/hmac-keystore.ts';
 import type { Keystore } from './tokens/keystore.ts';
 import { ensureAdmin } from './users/ensure-admin.ts';
+import { createRateLimiters, type RateLimiters } from './http/rate-limit.ts';
+import { RedisRateLimitStore } from './http/redis-rate-limit-store.ts';
+import { createRedisClients } from './redis/redis-clients.ts';
+import { createRedisBroadcast } from './revocation/redis-broadcast.ts';
 import { createUserRepository } from './users/user.repository.ts';
 
 export interface Runtime {
   database: DatabaseHandle;
   keystore: Keystore;
   revocations: Revocations;
+  /** Shared (Redis) rate limiters when REDIS_URL is set; the app makes in-memory ones otherwise. */
+  rateLimiters?: RateLimiters;
+  readiness?: Record<string, () => Promise<boolean>>;
   close(): Promise<void>;
 }
 
@@ -49,6 +56,7 @@ export async function openRuntime(config: Config, clock: Clock, logger: Logger):
   try {
     const keystore = await openKeystore(config, database.db, clock);
     if (config.admin) await ensureAdmin(createUserRepository(database.db), config.admin, clock, logger);
+    const redis = config.redisUrl ? createRedisClients(config.redisUrl, logger) : undefined;
     const revocations = createRevocations({
       db: database.db,
       clock,
@@ -56,6 +64,7 @@ export async function openRuntime(config: Config, clock: Clock, logger: Logger):
       accessTtlSeconds: config.jwt.accessTtl,
       clockToleranceSeconds: config.jwt.clockTolerance,
       pollMs: config.revocationPollMs,
+      ...(redis ? { broadcast: createRedisBroadcast(redis, logger) } : {}),
     });
     await revocations.start();
     // A rotation made elsewhere (CLI, another instance) is picked up within KEY_POLL_INTERVAL;
@@ -68,9 +77,16 @@ export async function openRuntime(config: Config, clock: Clock, logger: Logger):
       database,
       keystore,
       revocations,
+      ...(redis
+        ? {
+            rateLimiters: createRateLimiters(config, (prefix) => new RedisRateLimitStore(redis.command, prefix), logger),
+            readiness: { redis: () => redis.ping() },
+          }
+        : {}),
       async close() {
         clearInterval(keyPoll);
         revocations.stop();
+        await redis?.close();
         keystore.close();
         await database.close();
       },

@@ -1,5 +1,6 @@
 import type { Request, RequestHandler } from 'express';
 import { rateLimit, ipKeyGenerator, type Options, type Store } from 'express-rate-limit';
+import type { Logger } from 'pino';
 import type { Config } from '../config/config.ts';
 import { normalizeEmail } from '../auth/email.ts';
 import { rateLimited } from './errors.ts';
@@ -21,23 +22,28 @@ export interface RateLimiters {
  * the counters live in this process. The client address is req.ip, which honours
  * X-Forwarded-For only when TRUST_PROXY says so.
  */
-export function createRateLimiters(config: Config, makeStore?: (prefix: string) => Store): RateLimiters {
+export function createRateLimiters(config: Config, makeStore?: (prefix: string) => Store, logger?: Logger): RateLimiters {
   const common = (prefix: string): Partial<Options> => ({
     windowMs: config.rateLimit.windowMs,
     standardHeaders: 'draft-7',
     legacyHeaders: false,
-    ...(makeStore ? { store: makeStore(prefix) } : {}),
+    // A shared store that fails (Redis down) lets requests through rather than refusing every login.
+    ...(makeStore ? { store: makeStore(prefix), passOnStoreError: true } : {}),
+    // A store outage is reported once by the Redis client; one line per request would flood the log.
+    ...(logger
+      ? { logger: { error: (error: unknown) => logger.debug({ err: error }, 'rate limit store error'), warn: (w: unknown) => logger.warn({ err: w }, 'rate limit') } }
+      : {}),
     handler: (req, _res, next) => next(rateLimited(retryAfterSeconds(req, config.rateLimit.windowMs))),
   });
 
   return {
     perClient: rateLimit({
-      ...common('ip:'),
+      ...common('tessera:rl:ip:'),
       limit: config.rateLimit.ipMax,
       keyGenerator: (req) => ipKeyGenerator(req.ip ?? 'unknown'),
     }),
     loginPerAccount: rateLimit({
-      ...common('account:'),
+      ...common('tessera:rl:account:'),
       // No RateLimit headers here: they would tell a stranger how many guesses an account has left.
       standardHeaders: false,
       limit: config.rateLimit.accountMax,

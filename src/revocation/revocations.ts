@@ -3,6 +3,7 @@ import type { Db } from '../db/database.ts';
 import type { Clock } from '../lib/clock.ts';
 import { createMemoryRevocationIndex, type RevocationIndex } from './revocation-index.ts';
 import { createRevocationRepository, type Revocation } from './revocation.repository.ts';
+import type { RevocationBroadcast } from './redis-broadcast.ts';
 
 /** Rows written slightly out of commit order are still caught by re-reading this much. */
 const POLL_OVERLAP_MS = 5000;
@@ -34,6 +35,8 @@ export function createRevocations(deps: {
   accessTtlSeconds: number;
   clockToleranceSeconds: number;
   pollMs: number;
+  /** Redis pub/sub, when configured: other instances apply revocations at once instead of at the next poll. */
+  broadcast?: RevocationBroadcast;
 }): Revocations {
   const { clock, logger } = deps;
   const repo = createRevocationRepository(deps.db);
@@ -81,14 +84,19 @@ export function createRevocations(deps: {
       };
       index.apply([revocation]);
       await repo.add([revocation]);
+      deps.broadcast?.publish([revocation]);
     },
     applySessions(ids, now) {
-      index.apply(ids.map((id) => ({ id, kind: 'sid' as const, createdAt: now, expiresAt: now + lifetimeMs })));
+      const revoked = ids.map((id) => ({ id, kind: 'sid' as const, createdAt: now, expiresAt: now + lifetimeMs }));
+      index.apply(revoked);
+      deps.broadcast?.publish(revoked);
     },
     async start() {
       // Everything that can still cover a live token: from one token lifetime ago.
       lastPoll = clock.now() - lifetimeMs;
       await poll();
+      // After a Redis outage, read what was missed from the database straight away.
+      deps.broadcast?.subscribe((revoked) => index.apply(revoked), () => void poll());
       timer = setInterval(() => {
         if (!polling) void poll();
       }, deps.pollMs);
