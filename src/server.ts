@@ -1,31 +1,26 @@
+import cluster from 'node:cluster';
 import type { Server } from 'node:http';
+import type { Logger } from 'pino';
+import type { Config } from './config/config.ts';
 import { loadConfig } from './config/load-config.ts';
 import { readEnv } from './config/read-env.ts';
 import { ConfigError } from './config/errors.ts';
 import { systemClock } from './lib/clock.ts';
 import { createLogger } from './lib/logger.ts';
 import { createApp } from './app.ts';
-import { openRuntime } from './runtime.ts';
+import { openDatabase, openKeystore, openRuntime } from './runtime.ts';
 
-/** Entry point: load config, open the database and keys, build the app, listen; drain on SIGTERM. */
-async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig(readEnv());
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(`tessera: ${error.message}`);
-      process.exit(1);
-    }
-    throw error;
-  }
-  const logger = createLogger(config.logLevel);
-  for (const warning of config.warnings) logger.warn(warning);
+const DRAIN_TIMEOUT_MS = 10_000;
 
+/** One process serving HTTP: open the database and keys, build the app, listen; drain on SIGTERM. */
+async function serve(config: Config, logger: Logger): Promise<void> {
   const runtime = await openRuntime(config, systemClock, logger);
   const app = createApp({ config, ...runtime, clock: systemClock, logger });
   const server: Server = app.listen(config.port, () => {
-    logger.info({ port: config.port, database: runtime.database.dialect, algorithm: config.jwt.algorithm }, 'tessera listening');
+    logger.info(
+      { port: config.port, database: runtime.database.dialect, algorithm: config.jwt.algorithm, pid: process.pid },
+      'tessera listening',
+    );
   });
   server.on('error', (error) => {
     logger.fatal({ err: error }, 'server failed');
@@ -38,10 +33,60 @@ async function main(): Promise<void> {
       void runtime.close().finally(() => process.exit(0));
     });
     server.closeIdleConnections();
-    setTimeout(() => process.exit(1), 10_000).unref();
+    setTimeout(() => process.exit(1), DRAIN_TIMEOUT_MS).unref();
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+/**
+ * TESSERA_WORKERS > 1: the primary migrates and makes sure a signing key exists (once, so
+ * workers do not race to create keys), then forks workers that share the port. A worker
+ * that dies is replaced; SIGTERM drains every worker before the primary exits.
+ */
+async function supervise(config: Config, logger: Logger): Promise<void> {
+  const database = await openDatabase(config, logger);
+  try {
+    await openKeystore(config, database.db, systemClock);
+  } finally {
+    await database.close();
+  }
+  let stopping = false;
+  for (let i = 0; i < config.workers; i += 1) cluster.fork();
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+      return;
+    }
+    logger.error({ pid: worker.process.pid, code, signal }, 'worker died; starting another');
+    cluster.fork();
+  });
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal, workers: config.workers }, 'stopping workers');
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
+    setTimeout(() => process.exit(1), DRAIN_TIMEOUT_MS + 1000).unref();
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig(readEnv());
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`tessera: ${error.message}`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel);
+  if (cluster.isPrimary) for (const warning of config.warnings) logger.warn(warning);
+  if (config.workers > 1 && cluster.isPrimary) await supervise(config, logger);
+  else await serve(config, logger);
 }
 
 main().catch((error: unknown) => {

@@ -7,6 +7,8 @@ export type RefreshTransport = 'both' | 'cookie' | 'body';
 export interface Config {
   env: NodeEnv;
   port: number;
+  /** Worker processes sharing the port (Node cluster). */
+  workers: number;
   dataDir: string;
   logLevel: string;
   database: { url: string; poolSize: number };

@@ -56,6 +56,15 @@ export function loadConfig(env: RawEnv): Config {
   if ((e.ADMIN_EMAIL === undefined) !== (e.ADMIN_PASSWORD === undefined)) {
     throw new ConfigError('ADMIN_EMAIL and ADMIN_PASSWORD must be set together');
   }
+  const databaseUrl = e.DATABASE_URL ?? `sqlite:${resolve(dataDir, 'tessera.db')}`;
+  if (e.TESSERA_WORKERS > 1 && databaseUrl === 'sqlite::memory:') {
+    throw new ConfigError('TESSERA_WORKERS > 1 needs a database the workers can share: not sqlite::memory:');
+  }
+  if (e.TESSERA_WORKERS > 1 && !e.REDIS_URL) {
+    warnings.push(
+      `TESSERA_WORKERS=${e.TESSERA_WORKERS} without REDIS_URL: each worker keeps its own rate-limit counters, so the effective limits are ${e.TESSERA_WORKERS}× the configured ones`,
+    );
+  }
   for (const origin of e.CORS_ORIGINS) {
     if (origin === '*' || !URL.canParse(origin)) {
       throw new ConfigError(`CORS_ORIGINS: "${origin}" is not an origin (credentialed CORS cannot use "*")`);
@@ -65,10 +74,11 @@ export function loadConfig(env: RawEnv): Config {
   return {
     env: e.NODE_ENV,
     port: e.PORT,
+    workers: e.TESSERA_WORKERS,
     dataDir,
     logLevel: e.LOG_LEVEL,
     database: {
-      url: e.DATABASE_URL ?? `sqlite:${resolve(dataDir, 'tessera.db')}`,
+      url: databaseUrl,
       poolSize: e.DATABASE_POOL_SIZE,
     },
     redisUrl: e.REDIS_URL,

@@ -41,6 +41,7 @@ export const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATABASE_URL: z.string().min(1).optional(),
   DATABASE_POOL_SIZE: int(1, 200).default(10),
+  TESSERA_WORKERS: int(1, 64).default(1),
   REDIS_URL: z.string().min(1).optional(),
   JWT_ALGORITHM: z.enum(ALGORITHMS).optional(),
   JWT_SECRET: z.string().optional(),
