@@ -6,7 +6,7 @@ import type { DatabaseHandle } from './db/create-db.ts';
 import type { Clock } from './lib/clock.ts';
 import { createAuthService } from './auth/auth.service.ts';
 import { createAuthRouter } from './auth/auth.routes.ts';
-import { ProtectedResponse } from './auth/auth.schemas.ts';
+import { MessageResponse, ProtectedResponse } from './auth/auth.schemas.ts';
 import { createRequireAuth } from './http/authenticate.ts';
 import { createCors } from './http/cors.ts';
 import { createCsrf } from './http/csrf.ts';
@@ -50,6 +50,7 @@ export function createApp(deps: AppDeps): Express {
   const sessions = createSessionRepository(db);
   const accessTokens = createAccessTokens({
     keystore,
+    cacheSize: config.verifyCacheSize,
     clock,
     issuer: config.jwt.issuer,
     audience: config.jwt.audience,
@@ -65,7 +66,7 @@ export function createApp(deps: AppDeps): Express {
   });
   const auth = createAuthService({ config, clock, logger, users, sessions, accessTokens, refreshTokens, revocations });
   const csrf = createCsrf(config);
-  const metrics = createMetrics();
+  const metrics = createMetrics({ revocationIndex: revocations.index.size, verifyCache: accessTokens.cacheSize });
   const docs = createApiDocs({ version: VERSION });
   const limiters = deps.rateLimiters ?? createRateLimiters(config);
   const requireAuth = createRequireAuth({
@@ -117,6 +118,16 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use('/api/auth', createSessionsRouter({ auth, sessions, clock, requireAuth, docs }));
+
+  docs.describe({
+    method: 'get',
+    path: '/api/public',
+    summary: 'No token needed (the same middleware stack as /api/protected, without authentication)',
+    responses: { 200: { schema: MessageResponse, description: 'Hello' } },
+  });
+  app.get('/api/public', (_req, res) => {
+    res.json({ message: 'Anyone may read this.' });
+  });
 
   docs.describe({
     method: 'get',

@@ -36,6 +36,8 @@ export interface Config {
   rateLimit: { windowMs: number; accountMax: number; ipMax: number };
   revocationPollMs: number;
   keyPollMs: number;
+  /** Verified access tokens remembered per process (0: verify every time). */
+  verifyCacheSize: number;
   /** Notices about unsafe defaults, logged once at start. */
   warnings: string[];
 }

@@ -103,6 +103,7 @@ export function loadConfig(env: RawEnv): Config {
     rateLimit: { windowMs: e.RATE_LIMIT_WINDOW, accountMax: e.RATE_LIMIT_ACCOUNT_MAX, ipMax: e.RATE_LIMIT_IP_MAX },
     revocationPollMs: e.REVOCATION_POLL_INTERVAL,
     keyPollMs: e.KEY_POLL_INTERVAL,
+    verifyCacheSize: e.VERIFY_CACHE_SIZE,
     warnings,
   };
 }

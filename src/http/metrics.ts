@@ -1,11 +1,27 @@
-import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 
 export type LoginOutcome = 'success' | 'invalid_credentials' | 'account_disabled' | 'rate_limited' | 'error';
 
 /** A registry per app (never prom-client's global one), so isolated apps in one process do not collide. */
-export function createMetrics() {
+export function createMetrics(sizes: { revocationIndex: () => number; verifyCache: () => number }) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  new Gauge({
+    name: 'tessera_revocation_index_entries',
+    help: 'Revoked sessions and tokens held in memory (bounded by those ended within one access-token lifetime)',
+    registers: [registry],
+    collect() {
+      this.set(sizes.revocationIndex());
+    },
+  });
+  new Gauge({
+    name: 'tessera_verify_cache_entries',
+    help: 'Verified access tokens cached in memory (bounded by VERIFY_CACHE_SIZE)',
+    registers: [registry],
+    collect() {
+      this.set(sizes.verifyCache());
+    },
+  });
   const logins = new Counter({
     name: 'tessera_logins_total',
     help: 'Login attempts by outcome',
