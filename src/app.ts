@@ -5,9 +5,11 @@ import type { Config } from './config/config.ts';
 import type { DatabaseHandle } from './db/create-db.ts';
 import type { Clock } from './lib/clock.ts';
 import { createAuthService } from './auth/auth.service.ts';
+import { createAuditLog } from './audit/audit-log.ts';
 import { createAuthRouter } from './auth/auth.routes.ts';
 import { MessageResponse, ProtectedResponse } from './auth/auth.schemas.ts';
 import { createRequireAuth } from './http/authenticate.ts';
+import { createMemoryThrottle, type AccountThrottle } from './http/account-throttle.ts';
 import { createCors } from './http/cors.ts';
 import { createCsrf } from './http/csrf.ts';
 import { createErrorHandler } from './http/error-handler.ts';
@@ -38,6 +40,8 @@ export interface AppDeps {
   logger: Logger;
   /** Shared rate-limit counters (Redis); per-process memory when absent. */
   rateLimiters?: RateLimiters;
+  /** Shared (Redis) account throttle; per-process memory when absent. */
+  throttle?: AccountThrottle;
   /** Extra readiness checks (e.g. Redis). */
   readiness?: Record<string, () => Promise<boolean>>;
 }
@@ -64,7 +68,10 @@ export function createApp(deps: AppDeps): Express {
     ttlSeconds: config.jwt.refreshTtl,
     clockToleranceSeconds: config.jwt.clockTolerance,
   });
-  const auth = createAuthService({ config, clock, logger, users, sessions, accessTokens, refreshTokens, revocations });
+  const throttle =
+    deps.throttle ?? createMemoryThrottle({ max: config.rateLimit.accountMax, windowMs: config.rateLimit.windowMs }, clock);
+  const audit = createAuditLog(db, clock, logger);
+  const auth = createAuthService({ config, clock, logger, users, sessions, accessTokens, refreshTokens, revocations, throttle, audit });
   const csrf = createCsrf(config);
   const metrics = createMetrics({ revocationIndex: revocations.index.size, verifyCache: accessTokens.cacheSize });
   const docs = createApiDocs({ version: VERSION });
@@ -112,7 +119,6 @@ export function createApp(deps: AppDeps): Express {
       accessTokens,
       revocations,
       requireAuth,
-      loginLimiter: limiters.loginPerAccount,
       onLogin: metrics.login,
       docs,
     }),
@@ -139,7 +145,7 @@ export function createApp(deps: AppDeps): Express {
   app.get('/api/protected', requireAuth, (req, res) => {
     res.json({ message: 'You are authenticated.', user: { id: req.auth!.sub, roles: req.auth!.roles } });
   });
-  app.use('/api/admin', createAdminRouter({ users, auth, clock, requireAuth, requireAdmin: requireRole('admin'), docs }));
+  app.use('/api/admin', createAdminRouter({ users, auth, audit, clock, requireAuth, requireAdmin: requireRole('admin'), docs }));
 
   app.use((_req, _res, next) => next(notFound('No such endpoint.')));
   app.use(createErrorHandler(logger));

@@ -14,6 +14,7 @@ import { hashPassword } from './auth/password.ts';
 import { SignupBody } from './auth/auth.schemas.ts';
 import { ROLE_PATTERN } from './rbac/roles.ts';
 import { openDatabase, openKeystore } from './runtime.ts';
+import { createAuditLog } from './audit/audit-log.ts';
 import { createSigningKeyRepository } from './tokens/signing-key.repository.ts';
 import { EmailTakenError, createUserRepository } from './users/user.repository.ts';
 
@@ -98,6 +99,11 @@ export function buildCli(env: Record<string, string | undefined>, out: (line: st
         const found = await users.findByEmail(normalizeEmail(opts.email));
         if (!found) throw new CliError(`no user with email ${opts.email}`);
         const updated = await users.setRoles(found.id, roles, systemClock.now());
+        await createAuditLog(db, systemClock, createLogger('error')).record({
+          type: 'user.roles_changed',
+          userId: found.id,
+          details: { roles: roles.join(','), via: 'cli' },
+        });
         out(`${updated!.email} now has roles ${updated!.roles.join(', ')}`);
       });
     });
@@ -112,6 +118,7 @@ export function buildCli(env: Record<string, string | undefined>, out: (line: st
       await withDatabase(cfg, async (database) => {
         const keystore = await openKeystore(cfg, database.db, systemClock);
         const key = await keystore.rotate();
+        await createAuditLog(database.db, systemClock, createLogger('error')).record({ type: 'key.rotated', details: { kid: key.kid, alg: key.alg, via: 'cli' } });
         out(`now signing with ${key.kid} (${key.alg}); running servers pick it up within ${Math.ceil(cfg.keyPollMs / 1000)} s`);
       });
     });

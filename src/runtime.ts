@@ -10,8 +10,14 @@ import { createDbKeystore } from './tokens/db-keystore.ts';
 import { createHmacKeystore } from './tokens/hmac-keystore.ts';
 import type { Keystore } from './tokens/keystore.ts';
 import { ensureAdmin } from './users/ensure-admin.ts';
+import { createSessionRepository } from './sessions/session.repository.ts';
+import { createAuditLog } from './audit/audit-log.ts';
+import { pino } from 'pino';
+
+const noopLogger = pino({ level: 'silent' });
 import { createRateLimiters, type RateLimiters } from './http/rate-limit.ts';
 import { RedisRateLimitStore } from './http/redis-rate-limit-store.ts';
+import { createRedisThrottle, type AccountThrottle } from './http/account-throttle.ts';
 import { createRedisClients } from './redis/redis-clients.ts';
 import { createRedisBroadcast } from './revocation/redis-broadcast.ts';
 import { createUserRepository } from './users/user.repository.ts';
@@ -22,6 +28,7 @@ export interface Runtime {
   revocations: Revocations;
   /** Shared (Redis) rate limiters when REDIS_URL is set; the app makes in-memory ones otherwise. */
   rateLimiters?: RateLimiters;
+  throttle?: AccountThrottle;
   readiness?: Record<string, () => Promise<boolean>>;
   close(): Promise<void>;
 }
@@ -45,6 +52,18 @@ export async function openKeystore(config: Config, db: Db, clock: Clock): Promis
     encryptionSecret: config.jwt.keyEncryptionSecret!,
     retireAfterMs: (config.jwt.accessTtl + config.jwt.clockTolerance) * 1000,
   });
+}
+
+const MAINTENANCE_INTERVAL_MS = 3_600_000;
+/** Ended sessions are kept this long (so a late reuse still reads as reuse), then deleted with their tokens. */
+const ENDED_SESSION_KEEP_MS = 86_400_000;
+
+/** Deletes sessions ended or expired a day ago, and audit events past AUDIT_RETENTION. */
+export async function prune(database: DatabaseHandle, config: Config, clock: Clock): Promise<{ sessions: number; auditEvents: number }> {
+  const now = clock.now();
+  const sessions = await createSessionRepository(database.db).prune(now - ENDED_SESSION_KEEP_MS);
+  const auditEvents = await createAuditLog(database.db, clock, noopLogger).prune(now - config.auditRetention * 1000);
+  return { sessions, auditEvents };
 }
 
 /**
@@ -73,6 +92,10 @@ export async function openRuntime(config: Config, clock: Clock, logger: Logger):
       keystore.reload().catch((error: unknown) => logger.error({ err: error }, 'signing key reload failed'));
     }, config.keyPollMs);
     keyPoll.unref();
+    const maintenance = setInterval(() => {
+      prune(database, config, clock).catch((error: unknown) => logger.error({ err: error }, 'pruning failed'));
+    }, MAINTENANCE_INTERVAL_MS);
+    maintenance.unref();
     return {
       database,
       keystore,
@@ -80,11 +103,13 @@ export async function openRuntime(config: Config, clock: Clock, logger: Logger):
       ...(redis
         ? {
             rateLimiters: createRateLimiters(config, (prefix) => new RedisRateLimitStore(redis.command, prefix), logger),
+            throttle: createRedisThrottle({ max: config.rateLimit.accountMax, windowMs: config.rateLimit.windowMs }, redis.command),
             readiness: { redis: () => redis.ping() },
           }
         : {}),
       async close() {
         clearInterval(keyPoll);
+        clearInterval(maintenance);
         revocations.stop();
         await redis?.close();
         keystore.close();

@@ -20,6 +20,7 @@ import {
   UserResponse,
 } from './auth.schemas.ts';
 import { noStore, sendTokens } from './token-response.ts';
+import { clientInfo } from '../http/client-info.ts';
 
 export interface AuthRoutesDeps {
   config: Config;
@@ -29,15 +30,10 @@ export interface AuthRoutesDeps {
   accessTokens: AccessTokens;
   revocations: Revocations;
   requireAuth: RequestHandler;
-  loginLimiter: RequestHandler;
   onLogin(outcome: 'success' | 'invalid_credentials' | 'account_disabled' | 'rate_limited' | 'error'): void;
   docs: ApiDocs;
 }
 
-const clientInfo = (req: Request) => ({
-  userAgent: req.get('user-agent')?.slice(0, 512) ?? null,
-  ip: req.ip ?? null,
-});
 
 export function createAuthRouter(deps: AuthRoutesDeps): Router {
   const { config, auth, users, csrf, accessTokens, revocations, requireAuth, docs } = deps;
@@ -73,7 +69,7 @@ export function createAuthRouter(deps: AuthRoutesDeps): Router {
   });
   router.post('/signup', async (req, res) => {
     const body = parse(SignupBody, req.body);
-    const user = await auth.signup(body);
+    const user = await auth.signup(body, clientInfo(req));
     res.status(201).json({ user: toPublicUser(user) });
   });
 
@@ -90,7 +86,7 @@ export function createAuthRouter(deps: AuthRoutesDeps): Router {
       429: ['rate_limited'],
     },
   });
-  router.post('/login', deps.loginLimiter, async (req, res) => {
+  router.post('/login', async (req, res) => {
     const body = parse(LoginBody, req.body);
     try {
       const issued = await auth.login(body.email, body.password, clientInfo(req));
@@ -98,7 +94,7 @@ export function createAuthRouter(deps: AuthRoutesDeps): Router {
       sendTokens(res, config, csrf, issued);
     } catch (error) {
       const code = error instanceof AppError ? error.code : undefined;
-      deps.onLogin(code === 'invalid_credentials' || code === 'account_disabled' ? code : 'error');
+      deps.onLogin(code === 'invalid_credentials' || code === 'account_disabled' || code === 'rate_limited' ? code : 'error');
       throw error;
     }
   });
@@ -118,7 +114,7 @@ export function createAuthRouter(deps: AuthRoutesDeps): Router {
   router.post('/refresh', async (req, res) => {
     const token = presentedRefreshToken(req);
     if (!token) throw new AppError(401, 'missing_token', 'Send refreshToken in the body or the refresh_token cookie.');
-    sendTokens(res, config, csrf, await auth.refresh(token));
+    sendTokens(res, config, csrf, await auth.refresh(token, clientInfo(req)));
   });
 
   docs.describe({
@@ -139,7 +135,7 @@ export function createAuthRouter(deps: AuthRoutesDeps): Router {
         throw error;
       }
     })();
-    await auth.logout(refreshToken);
+    await auth.logout(refreshToken, clientInfo(req));
     const access = bearerToken(req);
     if (access) {
       try {
@@ -162,7 +158,7 @@ export function createAuthRouter(deps: AuthRoutesDeps): Router {
     responses: { 204: { description: 'Done' }, 401: ['missing_token', 'invalid_token', 'token_expired', 'token_revoked'] },
   });
   router.post('/logout-all', requireAuth, async (req, res) => {
-    await auth.endAllSessions(req.auth!.sub, 'logout_all');
+    await auth.logoutAll(req.auth!.sub, clientInfo(req));
     clearSessionCookies(res, config);
     res.status(204).end();
   });
@@ -194,7 +190,7 @@ export function createAuthRouter(deps: AuthRoutesDeps): Router {
   });
   router.post('/password', requireAuth, async (req, res) => {
     const body = parse(PasswordChangeBody, req.body);
-    await auth.changePassword(req.auth!.sub, req.auth!.sid, body.currentPassword, body.newPassword);
+    await auth.changePassword(req.auth!.sub, req.auth!.sid, body.currentPassword, body.newPassword, clientInfo(req));
     res.status(204).end();
   });
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { normalizeEmail } from './email.ts';
-import { PASSWORD_MAX, PASSWORD_MIN, passwordLength } from './password-rules.ts';
+import { PASSWORD_MAX, PASSWORD_MIN, passwordProblem } from './password-rules.ts';
 
 const EMAIL_MAX = 254;
 
@@ -15,9 +15,15 @@ export const Email = z
 export const NewPassword = z
   .string()
   .max(PASSWORD_MAX * 4)
-  .refine((value) => passwordLength(value) >= PASSWORD_MIN, `Must be at least ${PASSWORD_MIN} characters.`)
-  .refine((value) => passwordLength(value) <= PASSWORD_MAX, `Must be at most ${PASSWORD_MAX} characters.`)
-  .meta({ description: `${PASSWORD_MIN} to ${PASSWORD_MAX} characters, not the email address.`, minLength: PASSWORD_MIN, maxLength: PASSWORD_MAX });
+  .superRefine((value, ctx) => {
+    const problem = passwordProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  })
+  .meta({
+    description: `${PASSWORD_MIN} to ${PASSWORD_MAX} characters (Unicode, NFKC), not a common password, not containing the email name.`,
+    minLength: PASSWORD_MIN,
+    maxLength: PASSWORD_MAX,
+  });
 
 export const SignupBody = z
   .object({
@@ -25,9 +31,9 @@ export const SignupBody = z
     password: NewPassword,
     name: z.string().trim().min(1).max(100).optional(),
   })
-  .refine((body) => body.password.normalize('NFKC').trim().toLowerCase() !== body.email, {
-    path: ['password'],
-    message: 'The password must not be the email address.',
+  .superRefine((body, ctx) => {
+    const problem = passwordProblem(body.password, body.email);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['password'], message: problem });
   })
   .meta({ id: 'SignupRequest' });
 

@@ -3,7 +3,9 @@ import type { Config } from '../config/config.ts';
 import type { Clock } from '../lib/clock.ts';
 import { newId } from '../lib/ids.ts';
 import { sha256 } from '../lib/hash.ts';
-import { AppError, accountDisabled, invalidCredentials, refreshFailed, validationFailed } from '../http/errors.ts';
+import { AppError, accountDisabled, invalidCredentials, rateLimited, refreshFailed, validationFailed } from '../http/errors.ts';
+import type { AccountThrottle } from '../http/account-throttle.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
 import type { Revocations } from '../revocation/revocations.ts';
 import type { SessionRepository } from '../sessions/session.repository.ts';
 import { isLive, type EndReason } from '../sessions/session.ts';
@@ -14,6 +16,7 @@ import { EmailTakenError, type UserRepository } from '../users/user.repository.t
 import type { User } from '../users/user.ts';
 import { normalizeEmail } from './email.ts';
 import { hashPassword, verifyPassword } from './password.ts';
+import { passwordProblem } from './password-rules.ts';
 
 export interface ClientInfo {
   userAgent: string | null;
@@ -39,17 +42,46 @@ export interface AuthServiceDeps {
   accessTokens: AccessTokens;
   refreshTokens: RefreshTokens;
   revocations: Revocations;
+  throttle: AccountThrottle;
+  audit: AuditLog;
 }
+
+const NO_CLIENT: ClientInfo = { userAgent: null, ip: null };
 
 export const DEFAULT_ROLES = ['user'];
 
 /** Signup, login, rotation and the ways a session ends. HTTP-free: routes adapt it. */
 export function createAuthService(deps: AuthServiceDeps) {
-  const { config, clock, logger, users, sessions, accessTokens, refreshTokens, revocations } = deps;
-  let dummyHash: Promise<string> | undefined;
-
+  const { config, clock, logger, users, sessions, accessTokens, refreshTokens, revocations, throttle, audit } = deps;
   /** A hash to verify against when the email is unknown, so both failures cost the same. */
-  const dummy = () => (dummyHash ??= hashPassword(`dummy-${newId(clock.now())}`));
+  const dummyHash = hashPassword(`dummy-${newId(clock.now())}`);
+
+  /**
+   * Runs a password check under the account throttle: refused while the account is locked,
+   * a failure counted, a success clearing the count. A throttle outage (Redis down) is
+   * logged and does not stop logins.
+   */
+  const throttled = async <T>(key: string, client: ClientInfo, check: () => Promise<T>): Promise<T> => {
+    const lockedMs = await throttle.lockedFor(key).catch((error: unknown) => {
+      logger.warn({ err: error }, 'account throttle unavailable');
+      return 0;
+    });
+    if (lockedMs > 0) throw rateLimited(Math.ceil(lockedMs / 1000));
+    try {
+      const result = await check();
+      await throttle.succeed(key).catch(() => {});
+      return result;
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'invalid_credentials') {
+        const lock = await throttle.fail(key).catch(() => 0);
+        if (lock > 0) {
+          logger.warn({ scope: key.split(':')[0] }, 'account locked after repeated failures');
+          await audit.record({ type: 'login.locked', ...client, details: { scope: key.split(':')[0]!, seconds: Math.ceil(lock / 1000) } });
+        }
+      }
+      throw error;
+    }
+  };
 
   const endSessions = async (
     target: Parameters<SessionRepository['end']>[0],
@@ -79,12 +111,14 @@ export function createAuthService(deps: AuthServiceDeps) {
     Math.min(now + config.jwt.refreshTtl * 1000, absoluteExpiresAt ?? Number.POSITIVE_INFINITY);
 
   return {
-    async signup(input: { email: string; password: string; name?: string | undefined }): Promise<User> {
+    async signup(input: { email: string; password: string; name?: string | undefined }, client = NO_CLIENT): Promise<User> {
       const email = normalizeEmail(input.email);
       const passwordHash = await hashPassword(input.password);
       const now = clock.now();
       try {
-        return await users.create({ id: newId(now), email, name: input.name ?? null, passwordHash, roles: DEFAULT_ROLES, now });
+        const user = await users.create({ id: newId(now), email, name: input.name ?? null, passwordHash, roles: DEFAULT_ROLES, now });
+        await audit.record({ type: 'signup', userId: user.id, ...client });
+        return user;
       } catch (error) {
         if (error instanceof EmailTakenError) {
           throw new AppError(409, 'email_taken', 'An account with this email already exists.');
@@ -94,12 +128,28 @@ export function createAuthService(deps: AuthServiceDeps) {
     },
 
     /** Checks a password against an email; same work and answer for an unknown email and a wrong password. */
-    async checkCredentials(emailInput: string, password: string): Promise<User> {
+    async checkCredentials(emailInput: string, password: string, client = NO_CLIENT): Promise<User> {
       const email = normalizeEmail(emailInput);
+      return throttled(`login:${email}`, client, () => this.verifyCredentials(email, password, client));
+    },
+
+    async verifyCredentials(email: string, password: string, client: ClientInfo): Promise<User> {
       const found = await users.findCredentialsByEmail(email);
-      const check = await verifyPassword(found?.passwordHash ?? (await dummy()), password);
-      if (!found || !check.ok) throw invalidCredentials();
-      if (found.user.disabled) throw accountDisabled();
+      const check = await verifyPassword(found?.passwordHash ?? (await dummyHash), password);
+      if (!found || !check.ok) {
+        // The attempted address of an unknown account is not kept: it may be a mistyped password.
+        await audit.record({
+          type: 'login.failure',
+          userId: found?.user.id ?? null,
+          ...client,
+          details: { reason: found ? 'wrong_password' : 'unknown_email' },
+        });
+        throw invalidCredentials();
+      }
+      if (found.user.disabled) {
+        await audit.record({ type: 'login.failure', userId: found.user.id, ...client, details: { reason: 'disabled' } });
+        throw accountDisabled();
+      }
       if (check.needsRehash) {
         const rehashed = await hashPassword(password);
         await users.updatePasswordHash(found.user.id, rehashed, clock.now(), found.passwordHash);
@@ -109,7 +159,7 @@ export function createAuthService(deps: AuthServiceDeps) {
     },
 
     async login(emailInput: string, password: string, client: ClientInfo): Promise<IssuedTokens> {
-      const user = await this.checkCredentials(emailInput, password);
+      const user = await this.checkCredentials(emailInput, password, client);
       const now = clock.now();
       const sessionId = newId(now);
       const absoluteExpiresAt = config.sessionMaxLifetime ? now + config.sessionMaxLifetime * 1000 : null;
@@ -126,6 +176,7 @@ export function createAuthService(deps: AuthServiceDeps) {
         tokenHash: sha256(refresh.token),
         tokenExpiresAt: refresh.claims.exp * 1000,
       });
+      await audit.record({ type: 'login.success', userId: user.id, ...client, details: { sessionId } });
       return issue(user, sessionId, { token: refresh.token, exp: refresh.claims.exp });
     },
 
@@ -147,7 +198,7 @@ export function createAuthService(deps: AuthServiceDeps) {
      * reuse and ends the whole session (family), unless it is the direct parent of the live
      * token and JWT_REFRESH_REUSE_INTERVAL has not passed since its rotation.
      */
-    async refresh(token: string): Promise<IssuedTokens> {
+    async refresh(token: string, client = NO_CLIENT): Promise<IssuedTokens> {
       const claims = this.readRefreshToken(token);
       const now = clock.now();
       const session = await sessions.find(claims.sid);
@@ -190,12 +241,13 @@ export function createAuthService(deps: AuthServiceDeps) {
         return issue(user, session.id, { token: next.token, exp: next.claims.exp });
       }
       await endSessions({ sessionId: session.id }, 'reuse');
+      await audit.record({ type: 'refresh.reuse_detected', userId: user.id, ...client, details: { sessionId: session.id } });
       logger.warn({ userId: user.id, sessionId: session.id }, 'refresh token reuse detected; session ended');
       throw refreshFailed('refresh_reused', 'This refresh token was already used; the session has been ended.');
     },
 
     /** Ends the session of a refresh token, if it is one of ours; silent otherwise (logout is always 204). */
-    async logout(refreshToken: string | undefined): Promise<void> {
+    async logout(refreshToken: string | undefined, client = NO_CLIENT): Promise<void> {
       if (!refreshToken) return;
       let claims;
       try {
@@ -205,25 +257,48 @@ export function createAuthService(deps: AuthServiceDeps) {
         throw error;
       }
       const session = await sessions.find(claims.sid);
-      if (session && session.userId === claims.sub) await endSessions({ sessionId: session.id }, 'logout');
+      if (session && session.userId === claims.sub && (await endSessions({ sessionId: session.id }, 'logout')).length > 0) {
+        await audit.record({ type: 'logout', userId: session.userId, ...client, details: { sessionId: session.id } });
+      }
     },
 
-    endSession: (sessionId: string, reason: EndReason) => endSessions({ sessionId }, reason),
+    /** A user ends one of their sessions (DELETE /api/auth/sessions/:id). */
+    async deleteSession(userId: string, sessionId: string, client = NO_CLIENT): Promise<void> {
+      await endSessions({ sessionId }, 'deleted');
+      await audit.record({ type: 'session.deleted', userId, ...client, details: { sessionId } });
+    },
 
-    endAllSessions: (userId: string, reason: EndReason, except?: string) =>
-      endSessions(except ? { userId, except } : { userId }, reason),
+    async logoutAll(userId: string, client = NO_CLIENT): Promise<void> {
+      const ended = await endSessions({ userId }, 'logout_all');
+      await audit.record({ type: 'logout_all', userId, ...client, details: { sessions: ended.length } });
+    },
 
-    async changePassword(userId: string, currentSessionId: string, currentPassword: string, newPassword: string) {
+    /** An admin disables an account: every session and access token ends. */
+    async disableUser(userId: string, actorId: string, client = NO_CLIENT): Promise<boolean> {
+      if (!(await users.setDisabled(userId, true, clock.now()))) return false;
+      const ended = await endSessions({ userId }, 'disabled');
+      await audit.record({ type: 'user.disabled', userId, actorId, ...client, details: { sessions: ended.length } });
+      return true;
+    },
+
+    async changePassword(
+      userId: string,
+      currentSessionId: string,
+      currentPassword: string,
+      newPassword: string,
+      client = NO_CLIENT,
+    ) {
       const found = await users.findCredentialsById(userId);
       if (!found) throw invalidCredentials();
-      const check = await verifyPassword(found.passwordHash, currentPassword);
-      if (!check.ok) throw invalidCredentials();
-      if (normalizeEmail(newPassword) === found.user.email) {
-        throw validationFailed([{ path: 'newPassword', message: 'The password must not be the email address.' }]);
-      }
+      await throttled(`password:${userId}`, client, async () => {
+        if (!(await verifyPassword(found.passwordHash, currentPassword)).ok) throw invalidCredentials();
+      });
+      const problem = passwordProblem(newPassword, found.user.email);
+      if (problem) throw validationFailed([{ path: 'newPassword', message: problem }]);
       const passwordHash = await hashPassword(newPassword);
       await users.updatePasswordHash(userId, passwordHash, clock.now());
-      await endSessions({ userId, except: currentSessionId }, 'password_change');
+      const ended = await endSessions({ userId, except: currentSessionId }, 'password_change');
+      await audit.record({ type: 'password.changed', userId, ...client, details: { sessionsEnded: ended.length } });
     },
   };
 }

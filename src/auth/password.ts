@@ -1,5 +1,6 @@
 import { hash as argonHash, verify as argonVerify } from '@node-rs/argon2';
 import bcrypt from 'bcryptjs';
+import { normalizePassword } from './password-rules.ts';
 
 /** OWASP Password Storage Cheat Sheet: argon2id, 19 MiB, 2 iterations, 1 lane. */
 // algorithm 2 is Algorithm.Argon2id (a const enum, which verbatimModuleSyntax cannot import).
@@ -7,8 +8,8 @@ const ARGON2_OPTIONS = { algorithm: 2, memoryCost: 19_456, timeCost: 2, parallel
 
 const BCRYPT_PREFIX = /^\$2[aby]\$/;
 
-/** Hashes on the libuv thread pool, never on the event loop. */
-export const hashPassword = (password: string): Promise<string> => argonHash(password, ARGON2_OPTIONS);
+/** Hashes on the libuv thread pool, never on the event loop. The password is NFKC-normalised first. */
+export const hashPassword = (password: string): Promise<string> => argonHash(normalizePassword(password), ARGON2_OPTIONS);
 
 export interface PasswordCheck {
   ok: boolean;
@@ -19,12 +20,13 @@ export interface PasswordCheck {
 /** Verifies argon2 hashes and, for users imported from older apps, bcrypt ones. */
 export async function verifyPassword(storedHash: string, password: string): Promise<PasswordCheck> {
   if (BCRYPT_PREFIX.test(storedHash)) {
+    // Imported from an app that hashed the password as typed, without normalising it.
     // bcrypt reads only the first 72 bytes; refuse longer passwords rather than accept a truncated match.
     if (Buffer.byteLength(password) > 72) return { ok: false, needsRehash: false };
     return { ok: await bcrypt.compare(password, storedHash), needsRehash: true };
   }
   try {
-    const ok = await argonVerify(storedHash, password);
+    const ok = await argonVerify(storedHash, normalizePassword(password));
     return { ok, needsRehash: ok && !storedHash.startsWith('$argon2id$') };
   } catch {
     return { ok: false, needsRehash: false };

@@ -38,6 +38,8 @@ export interface Config {
   keyPollMs: number;
   /** Verified access tokens remembered per process (0: verify every time). */
   verifyCacheSize: number;
+  /** How long audit events are kept, in seconds. */
+  auditRetention: number;
   /** Notices about unsafe defaults, logged once at start. */
   warnings: string[];
 }

@@ -104,6 +104,7 @@ export function loadConfig(env: RawEnv): Config {
     revocationPollMs: e.REVOCATION_POLL_INTERVAL,
     keyPollMs: e.KEY_POLL_INTERVAL,
     verifyCacheSize: e.VERIFY_CACHE_SIZE,
+    auditRetention: e.AUDIT_RETENTION,
     warnings,
   };
 }

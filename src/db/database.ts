@@ -4,6 +4,7 @@ import type { SessionTable } from '../sessions/session.table.ts';
 import type { RefreshTokenTable } from '../sessions/refresh-token.table.ts';
 import type { RevocationTable } from '../revocation/revocation.table.ts';
 import type { SigningKeyTable } from '../tokens/signing-key.table.ts';
+import type { AuditEventTable } from '../audit/audit-event.table.ts';
 
 export interface DatabaseSchema {
   users: UserTable;
@@ -11,6 +12,7 @@ export interface DatabaseSchema {
   refreshTokens: RefreshTokenTable;
   revocations: RevocationTable;
   signingKeys: SigningKeyTable;
+  auditEvents: AuditEventTable;
 }
 
 export type Db = Kysely<DatabaseSchema>;

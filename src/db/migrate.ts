@@ -1,10 +1,12 @@
 import { Migrator, type Migration, type MigrationProvider } from 'kysely';
 import type { Db } from './database.ts';
 import * as initial from './migrations/0001_initial.ts';
+import * as auditEvents from './migrations/0002_audit_events.ts';
 
 /** Migrations live in code (no directory scan), so they ship inside any bundle. */
 const MIGRATIONS: Record<string, Migration> = {
   '0001_initial': initial,
+  '0002_audit_events': auditEvents,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

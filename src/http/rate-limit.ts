@@ -2,7 +2,6 @@ import type { Request, RequestHandler } from 'express';
 import { rateLimit, ipKeyGenerator, type Options, type Store } from 'express-rate-limit';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.ts';
-import { normalizeEmail } from '../auth/email.ts';
 import { rateLimited } from './errors.ts';
 
 const retryAfterSeconds = (req: Request, windowMs: number): number => {
@@ -11,10 +10,8 @@ const retryAfterSeconds = (req: Request, windowMs: number): number => {
 };
 
 export interface RateLimiters {
-  /** Every /api/auth request from one client address. */
+  /** Every /api/auth request from one client address. (Per-account limits: account-throttle.ts.) */
   perClient: RequestHandler;
-  /** Failed logins for one account (email), whatever address they come from. */
-  loginPerAccount: RequestHandler;
 }
 
 /**
@@ -41,17 +38,6 @@ export function createRateLimiters(config: Config, makeStore?: (prefix: string) 
       ...common('tessera:rl:ip:'),
       limit: config.rateLimit.ipMax,
       keyGenerator: (req) => ipKeyGenerator(req.ip ?? 'unknown'),
-    }),
-    loginPerAccount: rateLimit({
-      ...common('tessera:rl:account:'),
-      // No RateLimit headers here: they would tell a stranger how many guesses an account has left.
-      standardHeaders: false,
-      limit: config.rateLimit.accountMax,
-      // Only failures count: a correct password never locks its owner out.
-      skipSuccessfulRequests: true,
-      requestWasSuccessful: (_req, res) => res.statusCode < 400 || res.statusCode === 403,
-      skip: (req) => typeof (req.body as { email?: unknown } | undefined)?.email !== 'string',
-      keyGenerator: (req) => `login:${normalizeEmail((req.body as { email: string }).email)}`,
     }),
   };
 }

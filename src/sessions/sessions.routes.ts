@@ -6,6 +6,7 @@ import type { Clock } from '../lib/clock.ts';
 import { notFound } from '../http/errors.ts';
 import type { ApiDocs } from '../http/openapi.ts';
 import { parse } from '../http/validate.ts';
+import { clientInfo } from '../http/client-info.ts';
 import type { SessionRepository } from './session.repository.ts';
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -55,7 +56,7 @@ export function createSessionsRouter(deps: {
     const { id } = parse(SessionParams, req.params);
     const session = await sessions.find(id);
     if (!session || session.userId !== req.auth!.sub) throw notFound('No such session.');
-    await auth.endSession(id, 'deleted');
+    await auth.deleteSession(req.auth!.sub, id, clientInfo(req));
     res.status(204).end();
   });
 

@@ -6,6 +6,8 @@ import type { Clock } from '../lib/clock.ts';
 import { notFound } from '../http/errors.ts';
 import type { ApiDocs } from '../http/openapi.ts';
 import { parse } from '../http/validate.ts';
+import { clientInfo } from '../http/client-info.ts';
+import { AUDIT_TYPES, type AuditLog } from '../audit/audit-log.ts';
 import { MAX_ROLES, ROLE_PATTERN } from '../rbac/roles.ts';
 import type { UserRepository } from './user.repository.ts';
 import { toPublicUser, type User } from './user.ts';
@@ -49,12 +51,13 @@ const ADMIN_ERRORS = { 401: ['missing_token', 'invalid_token'], 403: ['insuffici
 export function createAdminRouter(deps: {
   users: UserRepository;
   auth: AuthService;
+  audit: AuditLog;
   clock: Clock;
   requireAuth: RequestHandler;
   requireAdmin: RequestHandler;
   docs: ApiDocs;
 }): Router {
-  const { users, auth, clock, docs } = deps;
+  const { users, auth, audit, clock, docs } = deps;
   const router = Router();
   router.use(deps.requireAuth, deps.requireAdmin);
   const errors = { 401: [...ADMIN_ERRORS[401]], 403: [...ADMIN_ERRORS[403]] };
@@ -100,6 +103,7 @@ export function createAdminRouter(deps: {
     const { roles } = parse(RolesBody, req.body);
     const user = await users.setRoles(id, roles, clock.now());
     if (!user) throw notFound('No such user.');
+    await audit.record({ type: 'user.roles_changed', userId: id, actorId: req.auth!.sub, ...clientInfo(req), details: { roles: roles.join(',') } });
     res.json({ user: adminView(user) });
   });
 
@@ -113,8 +117,7 @@ export function createAdminRouter(deps: {
   });
   router.post('/users/:id/disable', async (req, res) => {
     const { id } = parse(UserParams, req.params);
-    if (!(await users.setDisabled(id, true, clock.now()))) throw notFound('No such user.');
-    await auth.endAllSessions(id, 'disabled');
+    if (!(await auth.disableUser(id, req.auth!.sub, clientInfo(req)))) throw notFound('No such user.');
     res.status(204).end();
   });
 
@@ -129,7 +132,54 @@ export function createAdminRouter(deps: {
   router.post('/users/:id/enable', async (req, res) => {
     const { id } = parse(UserParams, req.params);
     if (!(await users.setDisabled(id, false, clock.now()))) throw notFound('No such user.');
+    await audit.record({ type: 'user.enabled', userId: id, actorId: req.auth!.sub, ...clientInfo(req) });
     res.status(204).end();
+  });
+
+  const AuditQuery = z.object({
+    userId: z.string().regex(ID_PATTERN, 'Not a user id.').optional(),
+    type: z.enum(AUDIT_TYPES).optional(),
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+    cursor: Cursor.optional(),
+  });
+  const AuditEvent = z
+    .object({
+      id: z.string(),
+      type: z.string(),
+      userId: z.string().nullable(),
+      actorId: z.string().nullable(),
+      ip: z.string().nullable(),
+      userAgent: z.string().nullable(),
+      details: z.record(z.string(), z.unknown()).nullable(),
+      createdAt: z.string(),
+    })
+    .meta({ id: 'AuditEvent' });
+  docs.describe({
+    method: 'get',
+    path: '/api/admin/audit',
+    summary: 'Security events, newest first (cursor pagination)',
+    bearer: true,
+    query: AuditQuery,
+    responses: {
+      200: { schema: z.object({ events: z.array(AuditEvent), nextCursor: z.string().nullable() }), description: 'A page of events' },
+      400: ['validation_failed'],
+      ...errors,
+    },
+  });
+  router.get('/audit', async (req, res) => {
+    const query = parse(AuditQuery, req.query);
+    const page = await audit.list({
+      limit: query.limit + 1,
+      ...(query.userId ? { userId: query.userId } : {}),
+      ...(query.type ? { type: query.type } : {}),
+      ...(query.cursor ? { before: query.cursor } : {}),
+    });
+    const more = page.length > query.limit;
+    const shown = more ? page.slice(0, query.limit) : page;
+    res.json({
+      events: shown.map((e) => ({ ...e, createdAt: new Date(e.createdAt).toISOString() })),
+      nextCursor: more ? encodeCursor(shown.at(-1)!.id) : null,
+    });
   });
 
   return router;
