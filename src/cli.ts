@@ -11,7 +11,8 @@ import { newId } from './lib/ids.ts';
 import { createLogger } from './lib/logger.ts';
 import { normalizeEmail } from './auth/email.ts';
 import { hashPassword } from './auth/password.ts';
-import { SignupBody } from './auth/auth.schemas.ts';
+import { z } from 'zod';
+import { Email, SignupBody } from './auth/auth.schemas.ts';
 import { ROLE_PATTERN } from './rbac/roles.ts';
 import { openDatabase, openKeystore } from './runtime.ts';
 import { createAuditLog } from './audit/audit-log.ts';
@@ -19,6 +20,10 @@ import { createSigningKeyRepository } from './tokens/signing-key.repository.ts';
 import { EmailTakenError, createUserRepository } from './users/user.repository.ts';
 
 class CliError extends Error {}
+
+const ImportBody = z.object({ email: Email, name: z.string().trim().min(1).max(100).optional() });
+
+const IMPORTABLE_HASH = /^(\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}|\$argon2id\$v=19\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+)$/;
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -61,11 +66,23 @@ export function buildCli(env: Record<string, string | undefined>, out: (line: st
     .command('create')
     .description('create a user')
     .requiredOption('--email <email>')
-    .requiredOption('--password <password>')
+    .option('--password <password>')
+    .option('--password-hash <hash>', 'import an existing bcrypt ($2a$/$2b$/$2y$) or argon2id hash instead of a password')
     .option('--name <name>')
     .addOption(new Option('--role <role>', 'a role (repeatable); default: user').argParser(collect).default([]))
-    .action(async (opts: { email: string; password: string; name?: string; role: string[] }) => {
-      const body = SignupBody.safeParse({ email: opts.email, password: opts.password, name: opts.name });
+    .action(async (opts: { email: string; password?: string; passwordHash?: string; name?: string; role: string[] }) => {
+      if ((opts.password === undefined) === (opts.passwordHash === undefined)) {
+        throw new CliError('give either --password or --password-hash');
+      }
+      if (opts.passwordHash !== undefined && !IMPORTABLE_HASH.test(opts.passwordHash)) {
+        throw new CliError('--password-hash must be a bcrypt ($2a$, $2b$, $2y$) or argon2id hash');
+      }
+      // A password is checked against the signup rules; an imported hash cannot be, and is re-hashed at first login.
+      const body = (opts.password === undefined ? ImportBody : SignupBody).safeParse({
+        email: opts.email,
+        password: opts.password,
+        name: opts.name,
+      });
       if (!body.success) throw new CliError(body.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
       const roles = checkRoles(opts.role.length ? ['user', ...opts.role] : ['user']);
       await withDatabase(config(), async ({ db }) => {
@@ -75,7 +92,7 @@ export function buildCli(env: Record<string, string | undefined>, out: (line: st
             id: newId(now),
             email: normalizeEmail(body.data.email),
             name: body.data.name ?? null,
-            passwordHash: await hashPassword(body.data.password),
+            passwordHash: opts.passwordHash ?? (await hashPassword(opts.password!)),
             roles,
             now,
           });

@@ -1,6 +1,6 @@
 import { Router, type Request, type RequestHandler } from 'express';
 import type { Config } from '../config/config.ts';
-import { clearSessionCookies, readCookie, REFRESH_COOKIE } from '../http/cookies.ts';
+import { clearSessionCookies, cookieNames, readCookie } from '../http/cookies.ts';
 import type { Csrf } from '../http/csrf.ts';
 import { AppError, bearerFailure } from '../http/errors.ts';
 import type { ApiDocs } from '../http/openapi.ts';
@@ -38,6 +38,7 @@ export interface AuthRoutesDeps {
 export function createAuthRouter(deps: AuthRoutesDeps): Router {
   const { config, auth, users, csrf, accessTokens, revocations, requireAuth, docs } = deps;
   const router = Router();
+  const refreshCookie = cookieNames(config).refresh;
 
   /**
    * The refresh token from the body or, when the body has none, the cookie. A cookie-borne
@@ -46,7 +47,7 @@ export function createAuthRouter(deps: AuthRoutesDeps): Router {
   const presentedRefreshToken = (req: Request): string | undefined => {
     const body = parse(RefreshBody, req.body);
     if (body.refreshToken) return body.refreshToken;
-    const cookie = readCookie(req, REFRESH_COOKIE);
+    const cookie = readCookie(req, refreshCookie);
     if (!cookie) return undefined;
     const claims = auth.readRefreshToken(cookie);
     csrf.check(req, claims.sid);

@@ -30,6 +30,8 @@ export interface Config {
   sessionMaxLifetime: number | undefined;
   refreshTransport: RefreshTransport;
   cookieSecure: boolean;
+  /** __Secure-/__Host- cookie names (COOKIE_PREFIXES). */
+  cookiePrefixes: boolean;
   corsOrigins: string[];
   trustProxy: boolean | number | string | undefined;
   admin: { email: string; password: string } | undefined;

@@ -65,6 +65,10 @@ export function loadConfig(env: RawEnv): Config {
       `TESSERA_WORKERS=${e.TESSERA_WORKERS} without REDIS_URL: each worker keeps its own rate-limit counters, so the effective limits are ${e.TESSERA_WORKERS}× the configured ones`,
     );
   }
+  const cookieSecure = e.COOKIE_SECURE ?? production;
+  if (e.COOKIE_PREFIXES && !cookieSecure) {
+    throw new ConfigError('COOKIE_PREFIXES=true needs Secure cookies: browsers drop __Secure-/__Host- cookies without it (COOKIE_SECURE)');
+  }
   for (const origin of e.CORS_ORIGINS) {
     if (origin === '*' || !URL.canParse(origin)) {
       throw new ConfigError(`CORS_ORIGINS: "${origin}" is not an origin (credentialed CORS cannot use "*")`);
@@ -96,7 +100,8 @@ export function loadConfig(env: RawEnv): Config {
     },
     sessionMaxLifetime: e.SESSION_MAX_LIFETIME,
     refreshTransport: e.REFRESH_TOKEN_TRANSPORT,
-    cookieSecure: e.COOKIE_SECURE ?? production,
+    cookieSecure,
+    cookiePrefixes: e.COOKIE_PREFIXES,
     corsOrigins: e.CORS_ORIGINS.map((origin) => new URL(origin).origin),
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     admin: e.ADMIN_EMAIL && e.ADMIN_PASSWORD ? { email: e.ADMIN_EMAIL, password: e.ADMIN_PASSWORD } : undefined,

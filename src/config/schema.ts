@@ -56,6 +56,7 @@ export const envSchema = z.object({
   SESSION_MAX_LIFETIME: duration('SESSION_MAX_LIFETIME').optional(),
   REFRESH_TOKEN_TRANSPORT: z.enum(['both', 'cookie', 'body']).default('both'),
   COOKIE_SECURE: bool.optional(),
+  COOKIE_PREFIXES: bool.default(false),
   CORS_ORIGINS: list.default([]),
   TRUST_PROXY: z.string().optional(),
   ADMIN_EMAIL: z.string().optional(),

@@ -2,9 +2,18 @@ import { parse } from 'cookie';
 import type { Request, Response } from 'express';
 import type { Config } from '../config/config.ts';
 
-export const REFRESH_COOKIE = 'refresh_token';
-export const CSRF_COOKIE = 'csrf_token';
 export const REFRESH_COOKIE_PATH = '/api/auth';
+
+/**
+ * The contract's names by default. With COOKIE_PREFIXES=true (needs Secure cookies) the
+ * browser itself enforces more: `__Secure-refresh_token` can only be set over HTTPS, and
+ * `__Host-csrf_token` also cannot be set by a sibling subdomain (no Domain, Path=/).
+ */
+export function cookieNames(config: Config): { refresh: string; csrf: string } {
+  return config.cookiePrefixes
+    ? { refresh: '__Secure-refresh_token', csrf: '__Host-csrf_token' }
+    : { refresh: 'refresh_token', csrf: 'csrf_token' };
+}
 
 export function readCookie(req: Request, name: string): string | undefined {
   const header = req.headers.cookie;
@@ -18,13 +27,15 @@ export function readCookie(req: Request, name: string): string | undefined {
 
 /** The refresh token (HttpOnly, only sent to /api/auth) and its session's CSRF token (readable by scripts). */
 export function setSessionCookies(res: Response, config: Config, values: { refreshToken: string; csrfToken: string; maxAgeSeconds: number }) {
+  const names = cookieNames(config);
   const base = { sameSite: 'strict' as const, secure: config.cookieSecure, maxAge: values.maxAgeSeconds * 1000 };
-  res.cookie(REFRESH_COOKIE, values.refreshToken, { ...base, httpOnly: true, path: REFRESH_COOKIE_PATH });
-  res.cookie(CSRF_COOKIE, values.csrfToken, { ...base, httpOnly: false, path: '/' });
+  res.cookie(names.refresh, values.refreshToken, { ...base, httpOnly: true, path: REFRESH_COOKIE_PATH });
+  res.cookie(names.csrf, values.csrfToken, { ...base, httpOnly: false, path: '/' });
 }
 
 export function clearSessionCookies(res: Response, config: Config) {
+  const names = cookieNames(config);
   const base = { sameSite: 'strict' as const, secure: config.cookieSecure };
-  res.clearCookie(REFRESH_COOKIE, { ...base, httpOnly: true, path: REFRESH_COOKIE_PATH });
-  res.clearCookie(CSRF_COOKIE, { ...base, path: '/' });
+  res.clearCookie(names.refresh, { ...base, httpOnly: true, path: REFRESH_COOKIE_PATH });
+  res.clearCookie(names.csrf, { ...base, path: '/' });
 }

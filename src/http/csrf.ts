@@ -1,7 +1,7 @@
 import type { Request } from 'express';
 import type { Config } from '../config/config.ts';
 import { hmac, safeEqual } from '../lib/hash.ts';
-import { CSRF_COOKIE, readCookie } from './cookies.ts';
+import { cookieNames, readCookie } from './cookies.ts';
 import { csrfFailed } from './errors.ts';
 
 export const CSRF_HEADER = 'x-csrf-token';
@@ -14,6 +14,7 @@ export const CSRF_HEADER = 'x-csrf-token';
 export function createCsrf(config: Config) {
   const key = Buffer.from(hmac(config.jwt.refreshSecret, 'tessera-csrf'));
   const allowedOrigins = new Set(config.corsOrigins);
+  const csrfCookie = cookieNames(config).csrf;
 
   const originAllowed = (req: Request): boolean => {
     const origin = req.headers.origin;
@@ -29,7 +30,7 @@ export function createCsrf(config: Config) {
     check(req: Request, sessionId: string): void {
       if (!originAllowed(req)) throw csrfFailed('The request origin is not allowed.');
       const header = req.headers[CSRF_HEADER];
-      const cookie = readCookie(req, CSRF_COOKIE);
+      const cookie = readCookie(req, csrfCookie);
       if (typeof header !== 'string' || !cookie || !safeEqual(header, cookie)) throw csrfFailed();
       if (!safeEqual(header, hmac(key, sessionId))) throw csrfFailed('The CSRF token belongs to another session.');
     },

@@ -56,6 +56,19 @@ describe('tessera CLI', () => {
     expect(c.err.some((line) => line.includes('already exists'))).toBe(true);
   });
 
+  it('imports a bcrypt hash from another app; the user logs in with it', async () => {
+    const c = cli();
+    const bcrypt = (await import('bcryptjs')).default;
+    const hash = await bcrypt.hash('old tutorial pw', 4);
+    expect(await c.run('user', 'create', '--email', 'old@example.com', '--password-hash', hash)).toBe(0);
+    expect(await c.run('user', 'create', '--email', 'x@example.com', '--password-hash', 'md5:abc')).toBe(1);
+    expect(await c.run('user', 'create', '--email', 'y@example.com')).toBe(1);
+    const database = createDb(c.env.DATABASE_URL);
+    const row = await database.db.selectFrom('users').select('passwordHash').where('email', '=', 'old@example.com').executeTakeFirstOrThrow();
+    expect(row.passwordHash).toBe(hash);
+    await database.close();
+  });
+
   it('rotates and lists keys', async () => {
     const c = cli();
     expect(await c.run('keys', 'list')).toBe(0);
