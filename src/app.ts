@@ -5,6 +5,7 @@ import type { Config } from './config/config.ts';
 import type { DatabaseHandle } from './db/create-db.ts';
 import type { Clock } from './lib/clock.ts';
 import { createAuthService } from './auth/auth.service.ts';
+import { createPasswordHasher } from './auth/password.ts';
 import { createAuditLog } from './audit/audit-log.ts';
 import { createAuthRouter } from './auth/auth.routes.ts';
 import { MessageResponse, ProtectedResponse } from './auth/auth.schemas.ts';
@@ -71,7 +72,20 @@ export function createApp(deps: AppDeps): Express {
   const throttle =
     deps.throttle ?? createMemoryThrottle({ max: config.rateLimit.accountMax, windowMs: config.rateLimit.windowMs }, clock);
   const audit = createAuditLog(db, clock, logger);
-  const auth = createAuthService({ config, clock, logger, users, sessions, accessTokens, refreshTokens, revocations, throttle, audit });
+  const passwords = createPasswordHasher(config.hashConcurrency);
+  const auth = createAuthService({
+    config,
+    clock,
+    logger,
+    users,
+    sessions,
+    accessTokens,
+    refreshTokens,
+    revocations,
+    throttle,
+    audit,
+    passwords,
+  });
   const csrf = createCsrf(config);
   const metrics = createMetrics({ revocationIndex: revocations.index.size, verifyCache: accessTokens.cacheSize });
   const docs = createApiDocs({ version: VERSION });

@@ -15,7 +15,7 @@ import { TokenError } from '../tokens/token-error.ts';
 import { EmailTakenError, type UserRepository } from '../users/user.repository.ts';
 import type { User } from '../users/user.ts';
 import { normalizeEmail } from './email.ts';
-import { hashPassword, verifyPassword } from './password.ts';
+import type { PasswordHasher } from './password.ts';
 import { passwordProblem } from './password-rules.ts';
 
 export interface ClientInfo {
@@ -44,6 +44,7 @@ export interface AuthServiceDeps {
   revocations: Revocations;
   throttle: AccountThrottle;
   audit: AuditLog;
+  passwords: PasswordHasher;
 }
 
 const NO_CLIENT: ClientInfo = { userAgent: null, ip: null };
@@ -52,9 +53,9 @@ export const DEFAULT_ROLES = ['user'];
 
 /** Signup, login, rotation and the ways a session ends. HTTP-free: routes adapt it. */
 export function createAuthService(deps: AuthServiceDeps) {
-  const { config, clock, logger, users, sessions, accessTokens, refreshTokens, revocations, throttle, audit } = deps;
+  const { config, clock, logger, users, sessions, accessTokens, refreshTokens, revocations, throttle, audit, passwords } = deps;
   /** A hash to verify against when the email is unknown, so both failures cost the same. */
-  const dummyHash = hashPassword(`dummy-${newId(clock.now())}`);
+  const dummyHash = passwords.hash(`dummy-${newId(clock.now())}`);
 
   /**
    * Runs a password check under the account throttle: refused while the account is locked,
@@ -113,7 +114,7 @@ export function createAuthService(deps: AuthServiceDeps) {
   return {
     async signup(input: { email: string; password: string; name?: string | undefined }, client = NO_CLIENT): Promise<User> {
       const email = normalizeEmail(input.email);
-      const passwordHash = await hashPassword(input.password);
+      const passwordHash = await passwords.hash(input.password);
       const now = clock.now();
       try {
         const user = await users.create({ id: newId(now), email, name: input.name ?? null, passwordHash, roles: DEFAULT_ROLES, now });
@@ -135,7 +136,7 @@ export function createAuthService(deps: AuthServiceDeps) {
 
     async verifyCredentials(email: string, password: string, client: ClientInfo): Promise<User> {
       const found = await users.findCredentialsByEmail(email);
-      const check = await verifyPassword(found?.passwordHash ?? (await dummyHash), password);
+      const check = await passwords.verify(found?.passwordHash ?? (await dummyHash), password);
       if (!found || !check.ok) {
         // The attempted address of an unknown account is not kept: it may be a mistyped password.
         await audit.record({
@@ -151,7 +152,7 @@ export function createAuthService(deps: AuthServiceDeps) {
         throw accountDisabled();
       }
       if (check.needsRehash) {
-        const rehashed = await hashPassword(password);
+        const rehashed = await passwords.hash(password);
         await users.updatePasswordHash(found.user.id, rehashed, clock.now(), found.passwordHash);
         logger.info({ userId: found.user.id }, 'password re-hashed with argon2id');
       }
@@ -291,11 +292,11 @@ export function createAuthService(deps: AuthServiceDeps) {
       const found = await users.findCredentialsById(userId);
       if (!found) throw invalidCredentials();
       await throttled(`password:${userId}`, client, async () => {
-        if (!(await verifyPassword(found.passwordHash, currentPassword)).ok) throw invalidCredentials();
+        if (!(await passwords.verify(found.passwordHash, currentPassword)).ok) throw invalidCredentials();
       });
       const problem = passwordProblem(newPassword, found.user.email);
       if (problem) throw validationFailed([{ path: 'newPassword', message: problem }]);
-      const passwordHash = await hashPassword(newPassword);
+      const passwordHash = await passwords.hash(newPassword);
       await users.updatePasswordHash(userId, passwordHash, clock.now());
       const ended = await endSessions({ userId, except: currentSessionId }, 'password_change');
       await audit.record({ type: 'password.changed', userId, ...client, details: { sessionsEnded: ended.length } });

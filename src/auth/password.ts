@@ -1,6 +1,7 @@
 import { hash as argonHash, verify as argonVerify } from '@node-rs/argon2';
 import bcrypt from 'bcryptjs';
 import { normalizePassword } from './password-rules.ts';
+import { createLimiter } from '../lib/limiter.ts';
 
 /** OWASP Password Storage Cheat Sheet: argon2id, 19 MiB, 2 iterations, 1 lane. */
 // algorithm 2 is Algorithm.Argon2id (a const enum, which verbatimModuleSyntax cannot import).
@@ -10,6 +11,22 @@ const BCRYPT_PREFIX = /^\$2[aby]\$/;
 
 /** Hashes on the libuv thread pool, never on the event loop. The password is NFKC-normalised first. */
 export const hashPassword = (password: string): Promise<string> => argonHash(normalizePassword(password), ARGON2_OPTIONS);
+
+/**
+ * hash/verify with at most `concurrency` argon2 runs at once (HASH_CONCURRENCY). Each run
+ * keeps a core busy for ~10 ms; capping them leaves a core to the event loop, so a login
+ * storm does not slow every other request down.
+ */
+export function createPasswordHasher(concurrency: number) {
+  const limiter = createLimiter(concurrency);
+  return {
+    hash: (password: string) => limiter.run(() => hashPassword(password)),
+    verify: (storedHash: string, password: string) => limiter.run(() => verifyPassword(storedHash, password)),
+    queued: limiter.queued,
+  };
+}
+
+export type PasswordHasher = ReturnType<typeof createPasswordHasher>;
 
 export interface PasswordCheck {
   ok: boolean;

@@ -40,6 +40,8 @@ export interface Config {
   keyPollMs: number;
   /** Verified access tokens remembered per process (0: verify every time). */
   verifyCacheSize: number;
+  /** Password hashes computed at once (the rest queue). */
+  hashConcurrency: number;
   /** How long audit events are kept, in seconds. */
   auditRetention: number;
   /** Notices about unsafe defaults, logged once at start. */

@@ -109,6 +109,7 @@ export function loadConfig(env: RawEnv): Config {
     revocationPollMs: e.REVOCATION_POLL_INTERVAL,
     keyPollMs: e.KEY_POLL_INTERVAL,
     verifyCacheSize: e.VERIFY_CACHE_SIZE,
+    hashConcurrency: e.HASH_CONCURRENCY,
     auditRetention: e.AUDIT_RETENTION,
     warnings,
   };

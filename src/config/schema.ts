@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { parseDurationMs } from './duration.ts';
 
@@ -66,6 +67,7 @@ export const envSchema = z.object({
   RATE_LIMIT_IP_MAX: int(1, 100_000_000).default(300),
   REVOCATION_POLL_INTERVAL: duration('REVOCATION_POLL_INTERVAL', 'ms').default(500),
   AUDIT_RETENTION: duration('AUDIT_RETENTION').default(90 * 86400),
+  HASH_CONCURRENCY: int(1, 64).default(Math.max(1, availableParallelism() - 1)),
   VERIFY_CACHE_SIZE: int(0, 1_000_000).default(10_000),
   KEY_POLL_INTERVAL: duration('KEY_POLL_INTERVAL', 'ms').default(30_000),
 });
