@@ -1,4 +1,6 @@
+import type { Selectable } from 'kysely';
 import type { Logger } from 'pino';
+import type { AuditEventTable } from './audit-event.table.ts';
 import type { Db } from '../db/database.ts';
 import type { Clock } from '../lib/clock.ts';
 import { newId } from '../lib/ids.ts';
@@ -29,16 +31,7 @@ export interface AuditInput {
   details?: Record<string, string | number | boolean | null>;
 }
 
-export interface AuditEvent {
-  id: string;
-  type: string;
-  userId: string | null;
-  actorId: string | null;
-  ip: string | null;
-  userAgent: string | null;
-  details: Record<string, unknown> | null;
-  createdAt: number;
-}
+export type AuditEvent = Omit<Selectable<AuditEventTable>, 'details'> & { details: Record<string, unknown> | null };
 
 /**
  * The security trail. A failed write is logged, never thrown: an audit outage must not

@@ -1,4 +1,5 @@
-import type { Db } from '../db/database.ts';
+import type { Transaction } from 'kysely';
+import type { DatabaseSchema, Db } from '../db/database.ts';
 import type { EndReason, Session } from './session.ts';
 
 const SESSION_COLUMNS = [
@@ -27,9 +28,34 @@ export interface NewSession {
 
 export type ConsumeResult =
   | { outcome: 'rotated' }
-  /** The token was already used: `previousOf` is set when it is the live token's direct parent. */
+  /** The token was already used; `childIsLive` when it is the direct parent of a live token. */
   | { outcome: 'used'; sessionId: string; usedAt: number; childIsLive: boolean }
   | { outcome: 'unknown' };
+
+/** A new live refresh token in a session, and the session's sliding expiry moved with it. */
+async function addLiveToken(
+  trx: Transaction<DatabaseSchema>,
+  input: { sessionId: string; tokenHash: string; now: number; tokenExpiresAt: number; sessionExpiresAt?: number },
+): Promise<void> {
+  await trx
+    .insertInto('refreshTokens')
+    .values({
+      tokenHash: input.tokenHash,
+      sessionId: input.sessionId,
+      createdAt: input.now,
+      expiresAt: input.tokenExpiresAt,
+      usedAt: null,
+      replacedBy: null,
+    })
+    .execute();
+  if (input.sessionExpiresAt !== undefined) {
+    await trx
+      .updateTable('sessions')
+      .set({ lastUsedAt: input.now, expiresAt: input.sessionExpiresAt })
+      .where('id', '=', input.sessionId)
+      .execute();
+  }
+}
 
 export function createSessionRepository(db: Db) {
   return {
@@ -51,17 +77,12 @@ export function createSessionRepository(db: Db) {
             ip: input.ip,
           })
           .execute();
-        await trx
-          .insertInto('refreshTokens')
-          .values({
-            tokenHash: input.tokenHash,
-            sessionId: input.id,
-            createdAt: input.now,
-            expiresAt: input.tokenExpiresAt,
-            usedAt: null,
-            replacedBy: null,
-          })
-          .execute();
+        await addLiveToken(trx, {
+          sessionId: input.id,
+          tokenHash: input.tokenHash,
+          now: input.now,
+          tokenExpiresAt: input.tokenExpiresAt,
+        });
       });
     },
 
@@ -91,22 +112,7 @@ export function createSessionRepository(db: Db) {
           .where('usedAt', 'is', null)
           .executeTakeFirst();
         if (consumed.numUpdatedRows === 1n) {
-          await trx
-            .insertInto('refreshTokens')
-            .values({
-              tokenHash: input.newHash,
-              sessionId: input.sessionId,
-              createdAt: input.now,
-              expiresAt: input.tokenExpiresAt,
-              usedAt: null,
-              replacedBy: null,
-            })
-            .execute();
-          await trx
-            .updateTable('sessions')
-            .set({ lastUsedAt: input.now, expiresAt: input.sessionExpiresAt })
-            .where('id', '=', input.sessionId)
-            .execute();
+          await addLiveToken(trx, { ...input, tokenHash: input.newHash });
           return { outcome: 'rotated' } as const;
         }
         const row = await trx
@@ -128,24 +134,7 @@ export function createSessionRepository(db: Db) {
 
     /** Issues one more live token in a session (the reuse-interval grace path). */
     async addToken(input: { sessionId: string; tokenHash: string; now: number; tokenExpiresAt: number; sessionExpiresAt: number }) {
-      await db.transaction().execute(async (trx) => {
-        await trx
-          .insertInto('refreshTokens')
-          .values({
-            tokenHash: input.tokenHash,
-            sessionId: input.sessionId,
-            createdAt: input.now,
-            expiresAt: input.tokenExpiresAt,
-            usedAt: null,
-            replacedBy: null,
-          })
-          .execute();
-        await trx
-          .updateTable('sessions')
-          .set({ lastUsedAt: input.now, expiresAt: input.sessionExpiresAt })
-          .where('id', '=', input.sessionId)
-          .execute();
-      });
+      await db.transaction().execute((trx) => addLiveToken(trx, input));
     },
 
     /**

@@ -1,14 +1,7 @@
-export interface Session {
-  id: string;
-  userId: string;
-  createdAt: number;
-  lastUsedAt: number;
-  expiresAt: number;
-  absoluteExpiresAt: number | null;
-  revokedAt: number | null;
-  userAgent: string | null;
-  ip: string | null;
-}
+import type { Selectable } from 'kysely';
+import type { SessionTable } from './session.table.ts';
+
+export type Session = Omit<Selectable<SessionTable>, 'revokeReason'>;
 
 export type EndReason = 'logout' | 'logout_all' | 'deleted' | 'password_change' | 'disabled' | 'reuse' | 'expired';
 
