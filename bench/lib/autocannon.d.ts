@@ -18,6 +18,8 @@ declare module 'autocannon' {
       connections?: number;
       /** Seconds. */
       duration?: number;
+      /** Stop after this many requests instead (overrides duration). */
+      amount?: number;
       timeout?: number;
       requests?: Request[];
     }

@@ -11,6 +11,8 @@ export interface LoadSpec {
   onResponse?: autocannon.Request['onResponse'];
   connections: number;
   seconds: number;
+  /** Stop after this many requests instead of after `seconds`. */
+  amount?: number;
 }
 
 export interface LoadResult {
@@ -66,7 +68,12 @@ export function startLoad(spec: LoadSpec): { result: Promise<LoadResult>; stop()
       ...(spec.onResponse ? { onResponse: spec.onResponse } : {}),
     };
     instance = autocannon(
-      { url: spec.url, connections: spec.connections, duration: spec.seconds, requests: [request] },
+      {
+        url: spec.url,
+        connections: spec.connections,
+        ...(spec.amount ? { amount: spec.amount } : { duration: spec.seconds }),
+        requests: [request],
+      },
       (error, raw) => {
         if (error) return reject(error);
         const sorted = samples.sorted();
@@ -89,25 +96,4 @@ export function startLoad(spec: LoadSpec): { result: Promise<LoadResult>; stop()
     });
   });
   return { result, stop: () => instance?.stop() };
-}
-
-/**
- * An unmeasured warm-up run, then the measured one. `build` is called for each, so
- * stateful specs (refresh-token pools) start fresh for the measurement.
- */
-export async function measure(
-  build: () => LoadSpec | Promise<LoadSpec>,
-  options: { warmupSeconds: number; during?: { afterSeconds: number; run(): Promise<void> } },
-): Promise<LoadResult> {
-  if (options.warmupSeconds > 0) {
-    const spec = await build();
-    await startLoad({ ...spec, seconds: options.warmupSeconds }).result;
-  }
-  const { result } = startLoad(await build());
-  const during = options.during;
-  const probe = during
-    ? new Promise<void>((resolve, reject) => setTimeout(() => during.run().then(resolve, reject), during.afterSeconds * 1000))
-    : Promise.resolve();
-  const [measured] = await Promise.all([result, probe]);
-  return measured;
 }

@@ -30,7 +30,7 @@ export function readOptions(env: NodeJS.ProcessEnv = process.env): BenchOptions 
   return {
     quick,
     seconds,
-    warmupSeconds: quick ? 0.5 : 2,
+    warmupSeconds: quick ? 1 : 2,
     connections: 10,
     manyTokens: 10_000,
     scaleSizes: quick ? [1_000, 10_000, 50_000] : [1_000, 100_000, 1_000_000],

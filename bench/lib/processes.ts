@@ -2,21 +2,20 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 const TSX = resolve(ROOT, 'node_modules/.bin/tsx');
 const HOST = '127.0.0.1';
 
-/** A server the bench started in its own process (a tsx wrapper and the node process it runs). */
+/** A server the bench started in its own process (node, or a tsx wrapper and the node process it runs). */
 export interface ServerProcess {
   name: string;
   url: string;
   pid: number;
   /** SIGTERM, then SIGKILL to the whole process group if it has not exited within 15 s. */
   stop(): Promise<void>;
-  /** The last lines the process printed (for error messages). */
-  tail(): string;
 }
 
 const running = new Set<ChildProcess>();
@@ -47,7 +46,7 @@ export const newSecret = (): string => randomBytes(30).toString('base64url');
 
 export interface StartOptions {
   name: string;
-  /** A .ts entry point, relative to the repository root. */
+  /** An entry point relative to the repository root: .js runs with node, .ts through tsx. */
   script: string;
   /** The child's whole environment besides PATH and HOME: nothing else is inherited. */
   env: Record<string, string>;
@@ -60,7 +59,9 @@ export interface StartOptions {
 }
 
 export function startServer(options: StartOptions): Promise<ServerProcess> {
-  const child = spawn(TSX, [resolve(ROOT, options.script)], {
+  const entry = resolve(ROOT, options.script);
+  const [command, args] = entry.endsWith('.js') ? [process.execPath, [entry]] : [TSX, [entry]];
+  const child = spawn(command, args, {
     cwd: options.cwd,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? options.cwd, ...options.env, PORT: String(options.port) },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -111,10 +112,9 @@ export function startServer(options: StartOptions): Promise<ServerProcess> {
       name: options.name,
       url: `http://${HOST}:${options.port}`,
       pid: child.pid!,
-      tail: () => lines.slice(-20).join('\n'),
       async stop() {
         if (child.exitCode !== null || child.signalCode !== null) return;
-        // tsx passes SIGTERM on to the server, which drains and exits.
+        // The server (through tsx, which passes it on) drains and exits on SIGTERM.
         child.kill('SIGTERM');
         const killer = setTimeout(() => {
           try {
@@ -141,12 +141,19 @@ function echoIfWarning(name: string, line: string): void {
   if (level >= 40) console.error(`  [${name}] ${line.slice(0, 400)}`);
 }
 
-/** CPU seconds and resident memory of a process and all its descendants (Linux /proc). */
-export function processTreeUsage(pid: number): { cpuSeconds: number; rssBytes: number } {
+/**
+ * CPU seconds and resident memory of a process's descendants (Linux /proc): for a server
+ * started through tsx, the server (and its cluster workers) without the tsx wrapper.
+ */
+export function descendantsUsage(pid: number): { cpuSeconds: number; rssBytes: number } {
   const TICKS = 100;
   const PAGE = 4096;
   let cpuSeconds = 0;
   let rssBytes = 0;
+  const children = (id: number): number[] =>
+    safeReaddir(`/proc/${id}/task`).flatMap((task) =>
+      safeRead(`/proc/${id}/task/${task}/children`).split(' ').filter(Boolean).map(Number),
+    );
   const visit = (id: number) => {
     let stat: string;
     try {
@@ -158,13 +165,53 @@ export function processTreeUsage(pid: number): { cpuSeconds: number; rssBytes: n
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     cpuSeconds += (Number(fields[11]) + Number(fields[12])) / TICKS;
     rssBytes += Number(fields[21]) * PAGE;
-    for (const task of safeReaddir(`/proc/${id}/task`)) {
-      const children = safeRead(`/proc/${id}/task/${task}/children`);
-      for (const child of children.split(' ').filter(Boolean)) visit(Number(child));
-    }
+    children(id).forEach(visit);
   };
-  visit(pid);
+  children(pid).forEach(visit);
   return { cpuSeconds, rssBytes };
+}
+
+/** Busy and total CPU time of the whole machine, in clock ticks summed over all cores (Linux /proc/stat). */
+function machineTicks(): { busy: number; total: number } {
+  const [, ...fields] = safeRead('/proc/stat').split('\n')[0]!.trim().split(/\s+/);
+  const ticks = fields.map(Number);
+  const total = ticks.reduce((sum, value) => sum + value, 0);
+  // idle and iowait are fields 4 and 5 of the cpu line
+  return { busy: total - ticks[3]! - ticks[4]!, total };
+}
+
+/** Busy cores of the whole machine over the next `ms`. */
+export async function machineBusyCores(ms: number): Promise<number> {
+  const before = machineTicks();
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  const after = machineTicks();
+  return ((after.busy - before.busy) / (after.total - before.total)) * cpus().length;
+}
+
+export interface CpuUse {
+  /** Cores the server's processes kept busy. */
+  server: number;
+  /** Cores this process (autocannon) kept busy. */
+  bench: number;
+  /** Cores busy with anything else on the machine (PostgreSQL; foreign processes: noise). */
+  other: number;
+}
+
+/** Starts measuring CPU use; call the returned function at the end of the interval. */
+export function cpuMeter(serverPid: number): () => CpuUse {
+  const server = descendantsUsage(serverPid).cpuSeconds;
+  const machine = machineTicks();
+  const bench = process.cpuUsage();
+  const started = performance.now();
+  return () => {
+    const seconds = (performance.now() - started) / 1000;
+    const serverCores = (descendantsUsage(serverPid).cpuSeconds - server) / seconds;
+    const benchUse = process.cpuUsage(bench);
+    const benchCores = (benchUse.user + benchUse.system) / 1e6 / seconds;
+    const now = machineTicks();
+    const machineCores = ((now.busy - machine.busy) / (now.total - machine.total)) * cpus().length;
+    return { server: serverCores, bench: benchCores, other: machineCores - serverCores - benchCores };
+  };
 }
 
 const safeReaddir = (path: string): string[] => {

@@ -3,7 +3,8 @@
 /** Passes the password rules (not common, does not contain the email name). */
 export const PASSWORD = 'Bench-q7Zx-kettle-orbit';
 
-export const email = (prefix: string, i: number): string => `${prefix}${i}@bench.test`;
+/** Lower case, as the server stores emails (bulk-seeded rows skip its normalisation). */
+export const email = (prefix: string, i: number): string => `${prefix}${i}@bench.test`.toLowerCase();
 
 export interface TokenPair {
   accessToken: string;
