@@ -14,12 +14,12 @@ import { startLoad, type LoadSpec } from './lib/load.ts';
 import { readOptions, type Group } from './lib/options.ts';
 import {
   cpuMeter,
-  descendantsUsage,
   freePort,
   machineBusyCores,
   newSecret,
   readMetrics,
   ROOT,
+  serverUsage,
   startServer,
   type ServerProcess,
 } from './lib/processes.ts';
@@ -76,7 +76,7 @@ async function scenario(
     await startLoad({ ...(await build()), seconds: options.warmupSeconds }).result;
   }
   const spec = await build();
-  const cpu = cpuMeter(server.pid);
+  const cpu = cpuMeter(server);
   const probe = extra.during ? sleep(spec.seconds * 750).then(extra.during) : undefined;
   const result = await startLoad(spec).result;
   const use = cpu();
@@ -99,7 +99,7 @@ async function snapshot(server: ServerProcess): Promise<Record<string, number | 
   const metrics = await readMetrics(server.url);
   return {
     'rss MiB': mib(metrics.process_resident_memory_bytes),
-    'all processes rss MiB': mib(descendantsUsage(server.pid).rssBytes),
+    'all processes rss MiB': mib(serverUsage(server).rssBytes),
     'heap used MiB': mib(metrics.nodejs_heap_size_used_bytes),
     'revocation index': metrics.tessera_revocation_index_entries,
     'verify cache': metrics.tessera_verify_cache_entries,

@@ -14,6 +14,8 @@ export interface ServerProcess {
   name: string;
   url: string;
   pid: number;
+  /** Started through tsx: the server is the wrapper's child, and the wrapper is not counted. */
+  wrapped: boolean;
   /** SIGTERM, then SIGKILL to the whole process group if it has not exited within 15 s. */
   stop(): Promise<void>;
 }
@@ -112,6 +114,7 @@ export function startServer(options: StartOptions): Promise<ServerProcess> {
       name: options.name,
       url: `http://${HOST}:${options.port}`,
       pid: child.pid!,
+      wrapped: command === TSX,
       async stop() {
         if (child.exitCode !== null || child.signalCode !== null) return;
         // The server (through tsx, which passes it on) drains and exits on SIGTERM.
@@ -142,10 +145,10 @@ function echoIfWarning(name: string, line: string): void {
 }
 
 /**
- * CPU seconds and resident memory of a process's descendants (Linux /proc): for a server
- * started through tsx, the server (and its cluster workers) without the tsx wrapper.
+ * CPU seconds and resident memory of a server and its cluster workers (Linux /proc); for a
+ * server started through tsx, without the tsx wrapper.
  */
-export function descendantsUsage(pid: number): { cpuSeconds: number; rssBytes: number } {
+export function serverUsage(server: Pick<ServerProcess, 'pid' | 'wrapped'>): { cpuSeconds: number; rssBytes: number } {
   const TICKS = 100;
   const PAGE = 4096;
   let cpuSeconds = 0;
@@ -167,7 +170,8 @@ export function descendantsUsage(pid: number): { cpuSeconds: number; rssBytes: n
     rssBytes += Number(fields[21]) * PAGE;
     children(id).forEach(visit);
   };
-  children(pid).forEach(visit);
+  if (server.wrapped) children(server.pid).forEach(visit);
+  else visit(server.pid);
   return { cpuSeconds, rssBytes };
 }
 
@@ -198,14 +202,14 @@ export interface CpuUse {
 }
 
 /** Starts measuring CPU use; call the returned function at the end of the interval. */
-export function cpuMeter(serverPid: number): () => CpuUse {
-  const server = descendantsUsage(serverPid).cpuSeconds;
+export function cpuMeter(target: Pick<ServerProcess, 'pid' | 'wrapped'>): () => CpuUse {
+  const server = serverUsage(target).cpuSeconds;
   const machine = machineTicks();
   const bench = process.cpuUsage();
   const started = performance.now();
   return () => {
     const seconds = (performance.now() - started) / 1000;
-    const serverCores = (descendantsUsage(serverPid).cpuSeconds - server) / seconds;
+    const serverCores = (serverUsage(target).cpuSeconds - server) / seconds;
     const benchUse = process.cpuUsage(bench);
     const benchCores = (benchUse.user + benchUse.system) / 1e6 / seconds;
     const now = machineTicks();

@@ -64,7 +64,8 @@ export function createAuthService(deps: AuthServiceDeps) {
    */
   const throttled = async <T>(key: string, client: ClientInfo, check: () => Promise<T>): Promise<T> => {
     const lockedMs = await throttle.lockedFor(key).catch((error: unknown) => {
-      logger.warn({ err: error }, 'account throttle unavailable');
+      // The outage itself is logged once by the Redis client; one line per login would flood the log.
+      logger.debug({ err: error }, 'account throttle unavailable');
       return 0;
     });
     if (lockedMs > 0) throw rateLimited(Math.ceil(lockedMs / 1000));

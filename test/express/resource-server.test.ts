@@ -128,3 +128,23 @@ describe('resource-server middleware (JWKS)', () => {
     }
   });
 });
+
+describe('the example resource server verifies every asymmetric algorithm through the JWKS', () => {
+  for (const alg of ['ES256', 'EdDSA', 'RS256', 'PS256']) {
+    it(alg, async () => {
+      const t = await createTestApp({ JWT_ALGORITHM: alg }, { clock: fakeClock(Date.now()) });
+      const auth = await listen(t.app);
+      try {
+        const api = createResourceServer({ jwksUrl: `${auth.url}/.well-known/jwks.json` });
+        const session = await signupAndLogin(t.app);
+        expect((await request(t.app).get('/api/protected').set('Authorization', `Bearer ${session.accessToken}`)).status).toBe(200);
+        const res = await request(api).get('/orders').set('Authorization', `Bearer ${session.accessToken}`);
+        expect(res.status).toBe(200);
+        expect(res.body.for).toBe(session.userId);
+      } finally {
+        await auth.close();
+        await t.close();
+      }
+    });
+  }
+});

@@ -61,11 +61,24 @@ export async function createTestApp(env: Record<string, string> = {}, options: {
       await runtime.close();
       await database.drop();
       rmSync(dir, { recursive: true, force: true });
+      assertNoSecretsLogged(logs);
     },
   };
 }
 
 export const PASSWORD = 'correct horse battery staple';
+
+const JWT_PATTERN = /eyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]+/;
+
+/**
+ * Every test app checks its own log when it closes: no JWT (access or refresh token) and not
+ * the shared test password may appear in any line. Across the suite that covers every flow
+ * the tests drive.
+ */
+function assertNoSecretsLogged(logs: string[]): void {
+  const leak = logs.find((line) => JWT_PATTERN.test(line) || line.includes(PASSWORD));
+  if (leak) throw new Error(`a token or password reached the log: ${leak.slice(0, 300)}`);
+}
 
 let counter = 0;
 export const uniqueEmail = (prefix = 'user') => `${prefix}-${process.pid}-${++counter}@example.com`;
