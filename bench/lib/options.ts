@@ -6,6 +6,8 @@ export interface BenchOptions {
   /** Seconds of unmeasured load before each scenario, so the JIT and caches are warm. */
   warmupSeconds: number;
   connections: number;
+  /** BENCH_ROUNDS: open and protected run this many times, alternately, best kept (2; 1 in quick mode). */
+  rounds: number;
   /** Distinct access tokens for protected-many-tokens. */
   manyTokens: number;
   /** Users (each with one session and refresh token) seeded for each scale step. */
@@ -32,6 +34,7 @@ export function readOptions(env: NodeJS.ProcessEnv = process.env): BenchOptions 
     seconds,
     warmupSeconds: quick ? 1 : 2,
     connections: 10,
+    rounds: env.BENCH_ROUNDS ? Math.max(1, Number(env.BENCH_ROUNDS)) : quick ? 1 : 2,
     manyTokens: 10_000,
     scaleSizes: quick ? [1_000, 10_000, 50_000] : [1_000, 100_000, 1_000_000],
     databaseUrl: env.BENCH_DATABASE_URL || undefined,
