@@ -63,26 +63,18 @@ export function createAuthService(deps: AuthServiceDeps) {
    * logged and does not stop logins.
    */
   const throttled = async <T>(key: string, client: ClientInfo, check: () => Promise<T>): Promise<T> => {
-    const lockedMs = await throttle.lockedFor(key).catch((error: unknown) => {
+    const lockedMs = await throttle.attempt(key).catch((error: unknown) => {
       // The outage itself is logged once by the Redis client; one line per login would flood the log.
       logger.debug({ err: error }, 'account throttle unavailable');
       return 0;
     });
-    if (lockedMs > 0) throw rateLimited(Math.ceil(lockedMs / 1000));
-    try {
-      const result = await check();
-      await throttle.succeed(key).catch(() => {});
-      return result;
-    } catch (error) {
-      if (error instanceof AppError && error.code === 'invalid_credentials') {
-        const lock = await throttle.fail(key).catch(() => 0);
-        if (lock > 0) {
-          logger.warn({ scope: key.split(':')[0] }, 'account locked after repeated failures');
-          await audit.record({ type: 'login.locked', ...client, details: { scope: key.split(':')[0]!, seconds: Math.ceil(lock / 1000) } });
-        }
-      }
-      throw error;
+    if (lockedMs > 0) {
+      await audit.record({ type: 'login.locked', ...client, details: { scope: key.split(':')[0]!, seconds: Math.ceil(lockedMs / 1000) } });
+      throw rateLimited(Math.ceil(lockedMs / 1000));
     }
+    const result = await check();
+    await throttle.succeed(key).catch(() => {});
+    return result;
   };
 
   const endSessions = async (

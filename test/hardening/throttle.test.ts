@@ -161,10 +161,10 @@ describe('per-client limit without TRUST_PROXY', () => {
 describe('createMemoryThrottle (unit, fake clock)', () => {
   const policy = { max: 3, windowMs: HOUR };
 
-  /** Fails `max` times and returns the lock that starts. */
+  /** Makes `max` allowed attempts, then returns the lock the next attempt starts. */
   async function lockOut(throttle: ReturnType<typeof createMemoryThrottle>, key: string): Promise<number> {
-    for (let i = 1; i < policy.max; i++) expect(await throttle.fail(key)).toBe(0);
-    return throttle.fail(key);
+    for (let i = 0; i < policy.max; i++) expect(await throttle.attempt(key)).toBe(0);
+    return throttle.attempt(key);
   }
 
   it('locks for one window, then 2x, 4x, ... capped at 24 h', async () => {
@@ -172,42 +172,48 @@ describe('createMemoryThrottle (unit, fake clock)', () => {
     const throttle = createMemoryThrottle(policy, clock);
     const expected = [HOUR, 2 * HOUR, 4 * HOUR, 8 * HOUR, 16 * HOUR, DAY, DAY, DAY];
     for (const duration of expected) {
-      expect(await throttle.lockedFor('k')).toBe(0);
       const lock = await lockOut(throttle, 'k');
       expect(lock).toBe(duration);
-      expect(await throttle.lockedFor('k')).toBe(duration);
+      expect(await throttle.attempt('k')).toBe(duration);
       clock.advance(duration - 1);
-      expect(await throttle.lockedFor('k')).toBe(1);
+      expect(await throttle.attempt('k')).toBe(1);
       clock.advance(1);
-      expect(await throttle.lockedFor('k')).toBe(0);
     }
+  });
+
+  it('counts attempts before they are checked: a burst gets at most `max` through', async () => {
+    const throttle = createMemoryThrottle(policy, fakeClock());
+    const results = await Promise.all(Array.from({ length: 20 }, () => throttle.attempt('k')));
+    expect(results.filter((ms) => ms === 0)).toHaveLength(policy.max);
+    expect(results.filter((ms) => ms === HOUR)).toHaveLength(20 - policy.max);
   });
 
   it('keeps keys apart', async () => {
     const clock = fakeClock();
     const throttle = createMemoryThrottle(policy, clock);
     expect(await lockOut(throttle, 'a')).toBe(HOUR);
-    expect(await throttle.lockedFor('b')).toBe(0);
+    expect(await throttle.attempt('b')).toBe(0);
+    await throttle.succeed('b');
     expect(await lockOut(throttle, 'b')).toBe(HOUR);
   });
 
-  it('forgets failures older than one window', async () => {
+  it('forgets attempts older than one window', async () => {
     const clock = fakeClock();
     const throttle = createMemoryThrottle(policy, clock);
-    for (let i = 1; i < policy.max; i++) expect(await throttle.fail('k')).toBe(0);
+    for (let i = 0; i < policy.max; i++) expect(await throttle.attempt('k')).toBe(0);
     clock.advance(HOUR);
-    expect(await throttle.fail('k')).toBe(0);
-    expect(await throttle.lockedFor('k')).toBe(0);
+    expect(await throttle.attempt('k')).toBe(0);
   });
 
-  it('success clears failures and strikes', async () => {
+  it('success clears attempts and strikes', async () => {
     const clock = fakeClock();
     const throttle = createMemoryThrottle(policy, clock);
     expect(await lockOut(throttle, 'k')).toBe(HOUR);
     clock.advance(HOUR);
     expect(await lockOut(throttle, 'k')).toBe(2 * HOUR);
     await throttle.succeed('k');
-    expect(await throttle.lockedFor('k')).toBe(0);
+    expect(await throttle.attempt('k')).toBe(0);
+    await throttle.succeed('k');
     expect(await lockOut(throttle, 'k')).toBe(HOUR);
   });
 
@@ -224,5 +230,21 @@ describe('createMemoryThrottle (unit, fake clock)', () => {
     // A full day after the end of the last lock: back to one window.
     clock.advance(4 * HOUR + DAY);
     expect(await lockOut(throttle, 'k')).toBe(HOUR);
+  });
+});
+
+describe('a burst of concurrent wrong passwords', () => {
+  it('gets at most RATE_LIMIT_ACCOUNT_MAX password checks; the rest are refused before hashing', async () => {
+    const t = await createTestApp({ RATE_LIMIT_ACCOUNT_MAX: '5' });
+    try {
+      const s = await signupAndLogin(t.app);
+      const results = await Promise.all(
+        Array.from({ length: 30 }, (_, i) => request(t.app).post('/api/auth/login').send({ email: s.email, password: `wrong guess ${i}` })),
+      );
+      expect(results.filter((r) => r.status === 401)).toHaveLength(5);
+      expect(results.filter((r) => r.status === 429)).toHaveLength(25);
+    } finally {
+      await t.close();
+    }
   });
 });

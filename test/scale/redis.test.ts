@@ -62,6 +62,16 @@ describe.runIf(available)('two instances sharing Redis', () => {
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
   });
 
+  it('a concurrent burst over both instances gets at most RATE_LIMIT_ACCOUNT_MAX password checks', async () => {
+    const email = uniqueEmail();
+    await request(a.app).post('/api/auth/signup').send({ email, password: PASSWORD }).expect(201);
+    const results = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => request(i % 2 ? a.app : b.app).post('/api/auth/login').send({ email, password: `guess ${i}` })),
+    );
+    expect(results.filter((r) => r.status === 401)).toHaveLength(3);
+    expect(results.filter((r) => r.status === 429)).toHaveLength(9);
+  });
+
   it('keeps serving while Redis is down, reports it in /readyz, and catches up when it returns', async () => {
     const s1 = await signupAndLogin(a.app);
     const s2 = await signupAndLogin(a.app);
