@@ -107,6 +107,8 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use(createCors(config.corsOrigins));
+  // The per-client limit counts before any body is parsed, so oversized or malformed bodies count too.
+  app.use('/api/auth', limiters.perClient);
   app.use(jsonBody());
 
   const ready = async () => {
@@ -122,7 +124,6 @@ export function createApp(deps: AppDeps): Express {
   app.use(createOpsRouter({ ready, registry: metrics.registry, docs }));
   app.use(createJwksRouter({ keystore, maxAgeSeconds: Math.min(300, Math.floor(config.keyPollMs / 1000)), docs }));
 
-  app.use('/api/auth', limiters.perClient);
   app.use(
     '/api/auth',
     createAuthRouter({

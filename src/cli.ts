@@ -14,7 +14,7 @@ import { hashPassword } from './auth/password.ts';
 import { z } from 'zod';
 import { Email, SignupBody } from './auth/auth.schemas.ts';
 import { ROLE_PATTERN } from './rbac/roles.ts';
-import { openDatabase, openKeystore } from './runtime.ts';
+import { openDatabase, openKeystore, retireWindowMs } from './runtime.ts';
 import { createAuditLog } from './audit/audit-log.ts';
 import { createSigningKeyRepository } from './tokens/signing-key.repository.ts';
 import { EmailTakenError, createUserRepository } from './users/user.repository.ts';
@@ -152,7 +152,7 @@ export function buildCli(env: Record<string, string | undefined>, out: (line: st
         // Opening the keystore creates the first key if there is none, so the list is never empty.
         await openKeystore(cfg, db, systemClock);
         const rows = await createSigningKeyRepository(db).listAll();
-        const coverMs = (cfg.jwt.accessTtl + cfg.jwt.clockTolerance) * 1000;
+        const coverMs = retireWindowMs(cfg);
         const now = systemClock.now();
         out(['kid', 'alg', 'state', 'created', 'retired'].join('\t'));
         for (const row of rows) {

@@ -42,6 +42,13 @@ export async function openDatabase(config: Config, logger?: Logger): Promise<Dat
   return database;
 }
 
+/**
+ * How long a retired key keeps verifying: the access-token lifetime and leeway, plus one key
+ * poll, since other instances may sign with it until they notice the rotation.
+ */
+export const retireWindowMs = (config: Config): number =>
+  (config.jwt.accessTtl + config.jwt.clockTolerance) * 1000 + config.keyPollMs;
+
 export async function openKeystore(config: Config, db: Db, clock: Clock): Promise<Keystore> {
   const alg = config.jwt.algorithm;
   if (isHmac(alg)) return createHmacKeystore(config.jwt.secret!, alg);
@@ -50,7 +57,7 @@ export async function openKeystore(config: Config, db: Db, clock: Clock): Promis
     clock,
     algorithm: alg as Exclude<Algorithm, `HS${string}`>,
     encryptionSecret: config.jwt.keyEncryptionSecret!,
-    retireAfterMs: (config.jwt.accessTtl + config.jwt.clockTolerance) * 1000,
+    retireAfterMs: retireWindowMs(config),
   });
 }
 

@@ -38,6 +38,13 @@ export interface AuthRoutesDeps {
 export function createAuthRouter(deps: AuthRoutesDeps): Router {
   const { config, auth, users, csrf, accessTokens, revocations, requireAuth, docs } = deps;
   const router = Router();
+  const verifiedOrUndefined = (token: string) => {
+    try {
+      return accessTokens.verify(token);
+    } catch {
+      return undefined;
+    }
+  };
   const refreshCookie = cookieNames(config).refresh;
 
   /**
@@ -138,14 +145,9 @@ export function createAuthRouter(deps: AuthRoutesDeps): Router {
     })();
     await auth.logout(refreshToken, clientInfo(req));
     const access = bearerToken(req);
-    if (access) {
-      try {
-        const claims = accessTokens.verify(access);
-        await revocations.revokeToken(claims.jti, claims.exp);
-      } catch {
-        // Not a valid access token: nothing to revoke.
-      }
-    }
+    const claims = access ? verifiedOrUndefined(access) : undefined;
+    // Only an unverifiable token is ignored: a failure to record the revocation is an error.
+    if (claims) await revocations.revokeToken(claims.jti, claims.exp);
     noStore(res);
     clearSessionCookies(res, config);
     res.status(204).end();

@@ -37,7 +37,7 @@ export function createAccessTokens(options: AccessTokenOptions) {
   // Verified tokens, keyed by the exact token string: a client's repeated requests skip the
   // signature check. Entries are re-checked against the clock on every hit and are bounded in
   // number; revocation is checked by the caller on every request, cache or not.
-  const verified = options.cacheSize ? new LRUCache<string, AccessClaims>({ max: options.cacheSize }) : undefined;
+  const verified = options.cacheSize ? new LRUCache<string, { claims: AccessClaims; kid: string }>({ max: options.cacheSize }) : undefined;
 
   const verifierFor = (entry: KeyEntry): Verify => {
     let verify = verifiers.get(entry.kid);
@@ -93,19 +93,21 @@ export function createAccessTokens(options: AccessTokenOptions) {
     verify(token: string): AccessClaims {
       const cached = verified?.get(token);
       if (cached) {
-        if (cached.exp > clock.now() / 1000 - clockToleranceSeconds) return cached;
+        // Still within exp, and its key still trusted (a key removed from the store ends its tokens).
+        if (cached.claims.exp > clock.now() / 1000 - clockToleranceSeconds && keystore.find(cached.kid)) return cached.claims;
         verified!.delete(token);
       }
-      const claims = verifyUncached(token);
-      verified?.set(token, claims);
-      return claims;
+      const result = verifyUncached(token);
+      verified?.set(token, result);
+      return result.claims;
     },
 
     /** Entries in the verification cache (reported by the benchmarks). */
     cacheSize: () => verified?.size ?? 0,
   };
 
-  function verifyUncached(token: string): AccessClaims {
+  /** Claims are frozen: the same object is handed to every request that presents the token. */
+  function verifyUncached(token: string): { claims: AccessClaims; kid: string } {
     const header = readHeader(token);
     if (typeof header.typ !== 'string' || !ACCEPTED_TYPES.has(header.typ.toLowerCase())) {
       throw new TokenError('invalid', 'The token is not an access token.');
@@ -122,7 +124,8 @@ export function createAccessTokens(options: AccessTokenOptions) {
     }
     checkTimes(payload, clock.now(), clockToleranceSeconds);
     if (!isAccessClaims(payload)) throw new TokenError('invalid', 'The token lacks required claims.');
-    return payload;
+    Object.freeze(payload.roles);
+    return { claims: Object.freeze(payload), kid: entry.kid };
   }
 }
 

@@ -2,12 +2,13 @@ import type { Logger } from 'pino';
 import type { Clock } from '../lib/clock.ts';
 import { newId } from '../lib/ids.ts';
 import { normalizeEmail } from '../auth/email.ts';
-import { hashPassword } from '../auth/password.ts';
+import { hashPassword, verifyPassword } from '../auth/password.ts';
 import type { UserRepository } from './user.repository.ts';
 
 /**
- * ADMIN_EMAIL/ADMIN_PASSWORD: make sure this admin exists. An existing account keeps its
- * password (the setting is a bootstrap, not a reset) and gains the admin role.
+ * ADMIN_EMAIL/ADMIN_PASSWORD: make sure this admin exists. An existing account gains the admin
+ * role only if ADMIN_PASSWORD is its password: signups are not verified, so anybody could have
+ * registered that address first, and must not become admin by it.
  */
 export async function ensureAdmin(
   users: UserRepository,
@@ -16,7 +17,7 @@ export async function ensureAdmin(
   logger: Logger,
 ): Promise<void> {
   const email = normalizeEmail(admin.email);
-  const existing = await users.findByEmail(email);
+  const existing = await users.findCredentialsByEmail(email);
   const now = clock.now();
   if (!existing) {
     await users.create({
@@ -30,8 +31,14 @@ export async function ensureAdmin(
     logger.info({ email }, 'admin user created');
     return;
   }
-  if (!existing.roles.includes('admin')) {
-    await users.setRoles(existing.id, [...existing.roles, 'admin'], now);
-    logger.info({ email }, 'admin role granted');
+  if (existing.user.roles.includes('admin')) return;
+  if (!(await verifyPassword(existing.passwordHash, admin.password)).ok) {
+    logger.error(
+      { email },
+      'ADMIN_EMAIL belongs to an existing account whose password is not ADMIN_PASSWORD: the admin role was NOT granted',
+    );
+    return;
   }
+  await users.setRoles(existing.user.id, [...existing.user.roles, 'admin'], now);
+  logger.info({ email }, 'admin role granted');
 }
