@@ -170,6 +170,12 @@ export function createAuthService(deps: AuthServiceDeps) {
         tokenHash: sha256(refresh.token),
         tokenExpiresAt: refresh.claims.exp * 1000,
       });
+      // An admin may have disabled the account while the password was being checked; its
+      // sessions were ended before this one existed, so end this one too.
+      if ((await users.findById(user.id))?.disabled) {
+        await endSessions({ sessionId }, 'disabled');
+        throw accountDisabled();
+      }
       await audit.record({ type: 'login.success', userId: user.id, ...client, details: { sessionId } });
       return issue(user, sessionId, { token: refresh.token, exp: refresh.claims.exp });
     },
@@ -221,17 +227,19 @@ export function createAuthService(deps: AuthServiceDeps) {
         sessionExpiresAt: expiresAt,
       });
       if (result.outcome === 'rotated') return issue(user, session.id, { token: next.token, exp: next.claims.exp });
+      if (result.outcome === 'ended') throw refreshFailed('invalid_token', 'The session of this refresh token has ended.');
       if (result.outcome === 'unknown') throw refreshFailed('invalid_token', 'The refresh token is not known.');
 
       const graceMs = config.jwt.refreshReuseInterval * 1000;
       if (graceMs > 0 && result.childIsLive && now - result.usedAt <= graceMs) {
-        await sessions.addToken({
+        const added = await sessions.addToken({
           sessionId: session.id,
           tokenHash: newHash,
           now,
           tokenExpiresAt: next.claims.exp * 1000,
           sessionExpiresAt: expiresAt,
         });
+        if (added.outcome === 'ended') throw refreshFailed('invalid_token', 'The session of this refresh token has ended.');
         return issue(user, session.id, { token: next.token, exp: next.claims.exp });
       }
       await endSessions({ sessionId: session.id }, 'reuse');
@@ -258,7 +266,7 @@ export function createAuthService(deps: AuthServiceDeps) {
 
     /** A user ends one of their sessions (DELETE /api/auth/sessions/:id). */
     async deleteSession(userId: string, sessionId: string, client = NO_CLIENT): Promise<void> {
-      await endSessions({ sessionId }, 'deleted');
+      await endSessions({ sessionId, userId }, 'deleted');
       await audit.record({ type: 'session.deleted', userId, ...client, details: { sessionId } });
     },
 

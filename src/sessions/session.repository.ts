@@ -28,6 +28,8 @@ export interface NewSession {
 
 export type ConsumeResult =
   | { outcome: 'rotated' }
+  /** The session ended while this rotation ran; nothing changed. */
+  | { outcome: 'ended' }
   /** The token was already used; `childIsLive` when it is the direct parent of a live token. */
   | { outcome: 'used'; sessionId: string; usedAt: number; childIsLive: boolean }
   | { outcome: 'unknown' };
@@ -49,11 +51,28 @@ async function addLiveToken(
     })
     .execute();
   if (input.sessionExpiresAt !== undefined) {
-    await trx
+    // Only a live session moves on: one ended meanwhile (logout, reuse, disable) rolls the
+    // whole transaction back. On PostgreSQL this UPDATE waits for a concurrent end() and
+    // then sees its result.
+    const touched = await trx
       .updateTable('sessions')
       .set({ lastUsedAt: input.now, expiresAt: input.sessionExpiresAt })
       .where('id', '=', input.sessionId)
-      .execute();
+      .where('revokedAt', 'is', null)
+      .executeTakeFirst();
+    if (touched.numUpdatedRows === 0n) throw new SessionEndedError();
+  }
+}
+
+class SessionEndedError extends Error {}
+
+/** Runs a transaction; a session found ended inside it becomes the 'ended' outcome. */
+async function unlessEnded<T>(work: () => Promise<T>): Promise<T | { outcome: 'ended' }> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof SessionEndedError) return { outcome: 'ended' };
+    throw error;
   }
 }
 
@@ -103,7 +122,7 @@ export function createSessionRepository(db: Db) {
       tokenExpiresAt: number;
       sessionExpiresAt: number;
     }): Promise<ConsumeResult> {
-      return db.transaction().execute(async (trx) => {
+      return unlessEnded(() => db.transaction().execute(async (trx) => {
         const consumed = await trx
           .updateTable('refreshTokens')
           .set({ usedAt: input.now, replacedBy: input.newHash })
@@ -129,12 +148,15 @@ export function createSessionRepository(db: Db) {
           usedAt: row.usedAt,
           childIsLive: row.childHash !== null && row.childUsedAt === null,
         } as const;
-      });
+      }));
     },
 
-    /** Issues one more live token in a session (the reuse-interval grace path). */
+    /** Issues one more live token in a live session (the reuse-interval grace path). */
     async addToken(input: { sessionId: string; tokenHash: string; now: number; tokenExpiresAt: number; sessionExpiresAt: number }) {
-      await db.transaction().execute((trx) => addLiveToken(trx, input));
+      return unlessEnded(async () => {
+        await db.transaction().execute((trx) => addLiveToken(trx, input));
+        return { outcome: 'added' as const };
+      });
     },
 
     /**
@@ -143,7 +165,7 @@ export function createSessionRepository(db: Db) {
      * see the session ended yet its access tokens still honoured. Returns the ids ended.
      */
     async end(
-      target: { sessionId: string } | { userId: string; except?: string },
+      target: { sessionId: string; userId?: string } | { userId: string; except?: string },
       reason: EndReason,
       now: number,
       coverUntil: number,
@@ -155,6 +177,7 @@ export function createSessionRepository(db: Db) {
           .where('revokedAt', 'is', null);
         if ('sessionId' in target) {
           query = query.where('id', '=', target.sessionId);
+          if (target.userId) query = query.where('userId', '=', target.userId);
         } else {
           query = query.where('userId', '=', target.userId);
           if (target.except) query = query.where('id', '!=', target.except);
