@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { normalizeEmail } from './email.ts';
-import { PASSWORD_MAX, PASSWORD_MIN, passwordProblem } from './password-rules.ts';
+import { PASSWORD_MAX, PASSWORD_MIN, passwordEmailProblem, passwordProblem } from './password-rules.ts';
 
 const EMAIL_MAX = 254;
 
@@ -32,7 +32,7 @@ export const SignupBody = z
     name: z.string().trim().min(1).max(100).optional(),
   })
   .superRefine((body, ctx) => {
-    const problem = passwordProblem(body.password, body.email);
+    const problem = passwordEmailProblem(body.password, body.email);
     if (problem) ctx.addIssue({ code: 'custom', path: ['password'], message: problem });
   })
   .meta({ id: 'SignupRequest' });

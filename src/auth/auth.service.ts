@@ -16,7 +16,7 @@ import { EmailTakenError, type UserRepository } from '../users/user.repository.t
 import type { User } from '../users/user.ts';
 import { normalizeEmail } from './email.ts';
 import type { PasswordHasher } from './password.ts';
-import { passwordProblem } from './password-rules.ts';
+import { passwordEmailProblem } from './password-rules.ts';
 
 export interface ClientInfo {
   userAgent: string | null;
@@ -295,7 +295,7 @@ export function createAuthService(deps: AuthServiceDeps) {
       await throttled(`password:${userId}`, client, async () => {
         if (!(await passwords.verify(found.passwordHash, currentPassword)).ok) throw invalidCredentials();
       });
-      const problem = passwordProblem(newPassword, found.user.email);
+      const problem = passwordEmailProblem(newPassword, found.user.email);
       if (problem) throw validationFailed([{ path: 'newPassword', message: problem }]);
       const passwordHash = await passwords.hash(newPassword);
       await users.updatePasswordHash(userId, passwordHash, clock.now());

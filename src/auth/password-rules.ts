@@ -10,6 +10,7 @@ const LOCAL_PART_MIN = 3;
 
 export const passwordLength = (password: string): number => [...normalizePassword(password)].length;
 
+// A memo of a constant list, built on first use (not state: it never changes once built).
 let common: Set<string> | undefined;
 
 /** zxcvbn's list of the most common passwords (about 49,000), those long enough to pass the length rule. */
@@ -18,17 +19,20 @@ function isCommon(password: string): boolean {
   return common.has(normalizePassword(password).toLowerCase());
 }
 
-/** Why a new password is refused, or undefined. `email` is the normalised address of its owner. */
-export function passwordProblem(password: string, email?: string): string | undefined {
+/** Why a new password is refused on its own (length, a common one), or undefined. */
+export function passwordProblem(password: string): string | undefined {
   const length = passwordLength(password);
   if (length < PASSWORD_MIN) return `Must be at least ${PASSWORD_MIN} characters.`;
   if (length > PASSWORD_MAX) return `Must be at most ${PASSWORD_MAX} characters.`;
   if (isCommon(password)) return 'This password is among the most common ones; choose another.';
-  if (email) {
-    const lowered = normalizePassword(password).trim().toLowerCase();
-    const local = email.split('@')[0] ?? '';
-    if (lowered === email) return 'The password must not be the email address.';
-    if (local.length >= LOCAL_PART_MIN && lowered.includes(local)) return 'The password must not contain the email name.';
-  }
+  return undefined;
+}
+
+/** Why a password is refused for this owner (`email`, normalised), or undefined. */
+export function passwordEmailProblem(password: string, email: string): string | undefined {
+  const lowered = normalizePassword(password).trim().toLowerCase();
+  const local = email.split('@')[0] ?? '';
+  if (lowered === email) return 'The password must not be the email address.';
+  if (local.length >= LOCAL_PART_MIN && lowered.includes(local)) return 'The password must not contain the email name.';
   return undefined;
 }

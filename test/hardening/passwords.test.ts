@@ -156,3 +156,17 @@ describe('password handling', () => {
     });
   });
 });
+
+describe('one problem, reported once', () => {
+  it('a short password at signup gets exactly one error entry', async () => {
+    const t = await createTestApp();
+    try {
+      const res = await request(t.app).post('/api/auth/signup').send({ email: 'once@example.com', password: 'short' });
+      expect(res.status).toBe(400);
+      expect(res.body.errors).toHaveLength(1);
+      expect(res.body.errors[0].path).toBe('password');
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -39,7 +39,7 @@ describe('rotation of a session that ended meanwhile', () => {
     expect(token.usedAt).toBeNull();
   });
 
-  it('DELETE of another user\\'s session id changes nothing even if the route check were skipped', async () => {
+  it("ending a session by id for another user changes nothing (even without the route's own check)", async () => {
     const a = await signupAndLogin(t.app);
     const b = await signupAndLogin(t.app);
     const sessions = createSessionRepository(t.runtime.database.db);
