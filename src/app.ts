@@ -135,6 +135,7 @@ export function createApp(deps: AppDeps): Express {
       revocations,
       requireAuth,
       onLogin: metrics.login,
+      onRefresh: metrics.refresh,
       docs,
     }),
   );

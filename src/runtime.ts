@@ -13,8 +13,6 @@ import { ensureAdmin } from './users/ensure-admin.ts';
 import { createSessionRepository } from './sessions/session.repository.ts';
 import { createAuditLog } from './audit/audit-log.ts';
 import { pino } from 'pino';
-
-const noopLogger = pino({ level: 'silent' });
 import { createRateLimiters, type RateLimiters } from './http/rate-limit.ts';
 import { RedisRateLimitStore } from './http/redis-rate-limit-store.ts';
 import { createRedisThrottle, type AccountThrottle } from './http/account-throttle.ts';
@@ -69,7 +67,7 @@ const ENDED_SESSION_KEEP_MS = 86_400_000;
 export async function prune(database: DatabaseHandle, config: Config, clock: Clock): Promise<{ sessions: number; auditEvents: number }> {
   const now = clock.now();
   const sessions = await createSessionRepository(database.db).prune(now - ENDED_SESSION_KEEP_MS);
-  const auditEvents = await createAuditLog(database.db, clock, noopLogger).prune(now - config.auditRetention * 1000);
+  const auditEvents = await createAuditLog(database.db, clock, pino({ level: 'silent' })).prune(now - config.auditRetention * 1000);
   return { sessions, auditEvents };
 }
 

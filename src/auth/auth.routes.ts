@@ -31,6 +31,7 @@ export interface AuthRoutesDeps {
   revocations: Revocations;
   requireAuth: RequestHandler;
   onLogin(outcome: 'success' | 'invalid_credentials' | 'account_disabled' | 'rate_limited' | 'error'): void;
+  onRefresh(outcome: string): void;
   docs: ApiDocs;
 }
 
@@ -122,7 +123,14 @@ export function createAuthRouter(deps: AuthRoutesDeps): Router {
   router.post('/refresh', async (req, res) => {
     const token = presentedRefreshToken(req);
     if (!token) throw new AppError(401, 'missing_token', 'Send refreshToken in the body or the refresh_token cookie.');
-    sendTokens(res, config, csrf, await auth.refresh(token, clientInfo(req)));
+    try {
+      const issued = await auth.refresh(token, clientInfo(req));
+      deps.onRefresh('success');
+      sendTokens(res, config, csrf, issued);
+    } catch (error) {
+      deps.onRefresh(error instanceof AppError ? error.code : 'error');
+      throw error;
+    }
   });
 
   docs.describe({

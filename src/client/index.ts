@@ -13,6 +13,11 @@ export interface TesseraClientOptions {
   fetch?: typeof fetch;
   /** Reads the csrf_token cookie in cookie mode (default: document.cookie). */
   readCsrfToken?: () => string | undefined;
+  /**
+   * Origins (besides baseUrl's) that may receive the access token from fetch(), e.g. your
+   * API's. The token is never sent anywhere else.
+   */
+  apiOrigins?: string[];
   /** Called when the session is gone (refresh refused): show the login screen. */
   onSessionEnded?: (code: string | undefined) => void;
 }
@@ -42,11 +47,12 @@ async function problem(res: Response): Promise<TesseraError> {
 
 const browserCsrf = (): string | undefined => {
   const doc = (globalThis as { document?: { cookie?: string } }).document;
-  return doc?.cookie?.match(/(?:^|;\s*)csrf_token=([^;]*)/)?.[1];
+  return doc?.cookie?.match(/(?:^|;\s*)(?:__Host-)?csrf_token=([^;]*)/)?.[1];
 };
 
 export function createTesseraClient(options: TesseraClientOptions) {
   const base = options.baseUrl.replace(/\/+$/, '');
+  const trusted = new Set([new URL(base).origin, ...(options.apiOrigins ?? []).map((o) => new URL(o).origin)]);
   const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
   const transport = options.transport ?? 'body';
   const csrf = options.readCsrfToken ?? browserCsrf;
@@ -107,11 +113,12 @@ export function createTesseraClient(options: TesseraClientOptions) {
     },
 
     /**
-     * fetch() with the access token; on a 401 for an expired or revoked token it refreshes
-     * (single-flight) and retries once.
+     * fetch() with the access token (only to baseUrl's origin and `apiOrigins`); on a 401 it
+     * refreshes (single-flight) and retries once.
      */
     async fetch(input: string, init: RequestInit = {}): Promise<Response> {
       const url = input.startsWith('http') ? input : `${base}${input}`;
+      if (!trusted.has(new URL(url).origin)) return doFetch(url, init);
       const send = () => {
         const headers = new Headers(init.headers);
         if (accessToken) headers.set('Authorization', `Bearer ${accessToken}`);

@@ -5,5 +5,3 @@ export interface Clock {
 }
 
 export const systemClock: Clock = { now: () => Date.now() };
-
-export const seconds = (ms: number): number => Math.floor(ms / 1000);

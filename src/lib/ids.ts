@@ -12,5 +12,3 @@ export function newId(nowMs: number): string {
   const hex = bytes.toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
-
-export const randomToken = (bytes = 32): string => randomBytes(bytes).toString('base64url');

@@ -206,8 +206,13 @@ export function createSessionRepository(db: Db) {
         .execute();
     },
 
-    /** Deletes sessions (and, by cascade, their tokens) ended or expired before `before`. */
+    /**
+     * Deletes refresh tokens expired before `before` (a long-lived session rotates one out
+     * every refresh; an expired token is refused by its `exp` anyway), and sessions (with their
+     * tokens, by cascade) ended or expired before it.
+     */
     async prune(before: number): Promise<number> {
+      await db.deleteFrom('refreshTokens').where('expiresAt', '<', before).execute();
       const result = await db
         .deleteFrom('sessions')
         .where((eb) =>

@@ -1,4 +1,4 @@
-import type { JsonWebKey, KeyObject } from 'node:crypto';
+import type { JsonWebKey } from 'node:crypto';
 import type { Algorithm } from '../config/schema.ts';
 
 /** One access-token key. `signingKey` is set only for a key this process may sign with. */
@@ -31,5 +31,3 @@ export interface Keystore {
   rotate(): Promise<KeyEntry>;
   close(): void;
 }
-
-export type PrivateKeyObject = KeyObject;

@@ -66,3 +66,26 @@ describe('client: single-flight refresh', () => {
     expect((error as TesseraError).code).toBe('invalid_credentials');
   });
 });
+
+describe('client: where the token goes', () => {
+  it('sends the access token only to its own origin and apiOrigins', async () => {
+    const seen: { url: string; auth: string | null }[] = [];
+    const fakeFetch: typeof fetch = async (input, init) => {
+      seen.push({ url: String(input), auth: new Headers(init?.headers).get('authorization') });
+      const body = String(input).endsWith('/api/auth/login')
+        ? { accessToken: 'token-1', expiresIn: 900, refreshToken: 'r1', user: { id: 'u', email: 'e', roles: [] } }
+        : {};
+      return new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } });
+    };
+    const client = createTesseraClient({ baseUrl: 'https://auth.example', apiOrigins: ['https://api.example'], fetch: fakeFetch });
+    await client.login('a@example.com', 'pw');
+    await client.fetch('/api/protected');
+    await client.fetch('https://api.example/orders');
+    await client.fetch('https://elsewhere.example/collect');
+    expect(seen.slice(1).map((s) => [new URL(s.url).origin, s.auth])).toEqual([
+      ['https://auth.example', 'Bearer token-1'],
+      ['https://api.example', 'Bearer token-1'],
+      ['https://elsewhere.example', null],
+    ]);
+  });
+});
