@@ -201,7 +201,15 @@ export function createAuthRouter(deps: AuthRoutesDeps): Router {
   });
   router.post('/password', requireAuth, async (req, res) => {
     const body = parse(PasswordChangeBody, req.body);
-    await auth.changePassword(req.auth!.sub, req.auth!.sid, body.currentPassword, body.newPassword, clientInfo(req));
+    try {
+      await auth.changePassword(req.auth!.sub, req.auth!.sid, body.currentPassword, body.newPassword, clientInfo(req));
+    } catch (error) {
+      // Every 401 on a Bearer route names the realm (RFC 6750), this one too: the token was fine.
+      if (error instanceof AppError && error.status === 401) {
+        throw new AppError(401, error.code, error.detail, { headers: { 'WWW-Authenticate': 'Bearer realm="tessera"' } });
+      }
+      throw error;
+    }
     res.status(204).end();
   });
 

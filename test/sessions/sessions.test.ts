@@ -324,3 +324,21 @@ describe('session expiry', () => {
     }
   });
 });
+
+describe('a wrong current password on the Bearer route', () => {
+  it('is 401 invalid_credentials with the realm challenge', async () => {
+    const t = await createTestApp();
+    try {
+      const s = await signupAndLogin(t.app);
+      const res = await request(t.app)
+        .post('/api/auth/password')
+        .set('Authorization', `Bearer ${s.accessToken}`)
+        .send({ currentPassword: 'not my password', newPassword: 'a brand new passphrase' });
+      expect(res.status).toBe(401);
+      expect(res.body.code).toBe('invalid_credentials');
+      expect(res.headers['www-authenticate']).toBe('Bearer realm="tessera"');
+    } finally {
+      await t.close();
+    }
+  });
+});
