@@ -6,7 +6,7 @@ export const REVOCATION_CHANNEL = 'tessera:revocations';
 
 export interface RevocationBroadcast {
   publish(revocations: Revocation[]): void;
-  /** Calls `onMessage` for revocations published by any instance; `onReconnect` after a Redis outage. */
+  /** Calls `onMessage` for revocations published by any instance; `onReconnect` whenever Redis (re)connects. */
   subscribe(onMessage: (revocations: Revocation[]) => void, onReconnect: () => void): void;
 }
 
@@ -42,11 +42,9 @@ export function createRedisBroadcast(redis: RedisClients, logger: Logger): Revoc
           logger.warn('ignored a malformed revocation message');
         }
       });
-      let connectedOnce = false;
-      redis.subscriber.on('ready', () => {
-        if (connectedOnce) onReconnect();
-        connectedOnce = true;
-      });
+      // On every (re)connection, read what may have been missed from the database. The first
+      // one may already have happened before this listener exists; an extra poll is harmless.
+      redis.subscriber.on('ready', onReconnect);
       // Not awaited: with Redis down at start-up the SUBSCRIBE waits for the connection
       // (ioredis also re-subscribes after every reconnect), and start-up must not wait with it.
       redis.subscriber.subscribe(REVOCATION_CHANNEL).catch((error: unknown) => {
