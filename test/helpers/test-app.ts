@@ -66,6 +66,16 @@ export async function createTestApp(env: Record<string, string> = {}, options: {
   };
 }
 
+/**
+ * Another instance of the server on the same database and configuration as `t` (and `clock`,
+ * by default t's), as a second process behind a load balancer would be.
+ */
+export async function openSecondInstance(t: TestApp, clock: FakeClock = t.clock): Promise<{ app: Express; runtime: Runtime }> {
+  const logger = createLogger('silent', new Writable({ write: (_chunk, _encoding, done) => done() }));
+  const runtime = await openRuntime(t.config, clock, logger);
+  return { app: createApp({ config: t.config, ...runtime, clock, logger }), runtime };
+}
+
 export const PASSWORD = 'correct horse battery staple';
 
 const JWT_PATTERN = /eyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]+/;

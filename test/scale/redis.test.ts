@@ -1,23 +1,14 @@
-import { Writable } from 'node:stream';
 import type { Express } from 'express';
 import request from 'supertest';
+import type { Runtime } from '../../src/runtime.ts';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createApp } from '../../src/app.ts';
-import { createLogger } from '../../src/lib/logger.ts';
-import { openRuntime, type Runtime } from '../../src/runtime.ts';
 import { fakeClock, type FakeClock } from '../helpers/clock.ts';
 import { hasRedisServer, startPrivateRedis } from '../helpers/redis-server.ts';
-import { createTestApp, PASSWORD, signupAndLogin, uniqueEmail, type TestApp } from '../helpers/test-app.ts';
+import { createTestApp, openSecondInstance, PASSWORD, signupAndLogin, uniqueEmail, type TestApp } from '../helpers/test-app.ts';
 
 const available = hasRedisServer();
 if (!available && process.env.REQUIRE_REDIS === '1') throw new Error('redis-server is required for the Redis tests');
 if (!available) console.log('Redis tests skipped: install redis-server to run them');
-
-async function secondInstance(t: TestApp, clock: FakeClock): Promise<{ app: Express; runtime: Runtime }> {
-  const logger = createLogger('silent', new Writable({ write: (_c, _e, done) => done() }));
-  const runtime = await openRuntime(t.config, clock, logger);
-  return { app: createApp({ config: t.config, ...runtime, clock, logger }), runtime };
-}
 
 const protectedOn = (app: Express, token: string) => request(app).get('/api/protected').set('Authorization', `Bearer ${token}`);
 
@@ -32,7 +23,7 @@ describe.runIf(available)('two instances sharing Redis', () => {
     clock = fakeClock(Date.now());
     // The database poll is made slow here, so only Redis can carry a revocation in time.
     a = await createTestApp({ REDIS_URL: redis.url, REVOCATION_POLL_INTERVAL: '1h', RATE_LIMIT_ACCOUNT_MAX: '3' }, { clock });
-    b = await secondInstance(a, clock);
+    b = await openSecondInstance(a, clock);
   });
   afterEach(async () => {
     await b.runtime.close();

@@ -1,25 +1,9 @@
-import { Writable } from 'node:stream';
 import type { Express } from 'express';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createApp } from '../../src/app.ts';
-import { createLogger } from '../../src/lib/logger.ts';
-import { openRuntime, type Runtime } from '../../src/runtime.ts';
+import type { Runtime } from '../../src/runtime.ts';
 import { fakeClock, type FakeClock } from '../helpers/clock.ts';
-import { createTestApp, loginAsAdmin, signupAndLogin, type TestApp } from '../helpers/test-app.ts';
-
-/** Another instance of the server on the same database, configuration and clock as `t`. */
-async function openInstance(t: TestApp, clock: FakeClock): Promise<{ app: Express; runtime: Runtime }> {
-  const sink = new Writable({
-    write(_chunk, _encoding, done) {
-      done();
-    },
-  });
-  const logger = createLogger(t.config.logLevel, sink);
-  const runtime = await openRuntime(t.config, clock, logger);
-  const app = createApp({ config: t.config, ...runtime, clock, logger });
-  return { app, runtime };
-}
+import { createTestApp, loginAsAdmin, openSecondInstance, signupAndLogin, type TestApp } from '../helpers/test-app.ts';
 
 const protectedOn = (app: Express, token: string) => request(app).get('/api/protected').set('Authorization', `Bearer ${token}`);
 
@@ -38,7 +22,7 @@ describe('revocation across instances sharing one database', () => {
     clock = fakeClock();
     // A long background poll interval, so only the explicit poll() calls below move revocations.
     a = await createTestApp({ REVOCATION_POLL_INTERVAL: '1h' }, { clock });
-    b = await openInstance(a, clock);
+    b = await openSecondInstance(a, clock);
   });
   afterEach(async () => {
     for (const runtime of extra.splice(0)) await runtime.close();
@@ -111,7 +95,7 @@ describe('revocation across instances sharing one database', () => {
     expect((await request(a.app).post('/api/auth/logout').send({ refreshToken: s.refreshToken })).status).toBe(204);
 
     clock.advance(60_000); // a minute later, still within the access token's lifetime
-    const c = await openInstance(a, clock);
+    const c = await openSecondInstance(a, clock);
     extra.push(c.runtime);
     expectRevoked(await protectedOn(c.app, s.accessToken));
     expect((await protectedOn(c.app, kept.accessToken)).status).toBe(200);
@@ -121,7 +105,7 @@ describe('revocation across instances sharing one database', () => {
     const s = await signupAndLogin(a.app);
     expect((await request(a.app).post('/api/auth/logout').set('Authorization', `Bearer ${s.accessToken}`)).status).toBe(204);
     clock.advance(5 * 60_000);
-    const c = await openInstance(a, clock);
+    const c = await openSecondInstance(a, clock);
     extra.push(c.runtime);
     expectRevoked(await protectedOn(c.app, s.accessToken));
   });
