@@ -77,6 +77,32 @@ export function createAuthService(deps: AuthServiceDeps) {
     return result;
   };
 
+  /** The password check itself; only ever called under the throttle (checkCredentials). */
+  const verifyCredentials = async (email: string, password: string, client: ClientInfo): Promise<User> => {
+    const found = await users.findCredentialsByEmail(email);
+    const check = await passwords.verify(found?.passwordHash ?? (await dummyHash), password);
+    if (!found || !check.ok) {
+      // The attempted address of an unknown account is not kept: it may be a mistyped password.
+      await audit.record({
+        type: 'login.failure',
+        userId: found?.user.id ?? null,
+        ...client,
+        details: { reason: found ? 'wrong_password' : 'unknown_email' },
+      });
+      throw invalidCredentials();
+    }
+    if (found.user.disabled) {
+      await audit.record({ type: 'login.failure', userId: found.user.id, ...client, details: { reason: 'disabled' } });
+      throw accountDisabled();
+    }
+    if (check.needsRehash) {
+      const rehashed = await passwords.hash(password);
+      await users.updatePasswordHash(found.user.id, rehashed, clock.now(), found.passwordHash);
+      logger.info({ userId: found.user.id }, 'password re-hashed with argon2id');
+    }
+    return found.user;
+  };
+
   const endSessions = async (
     target: Parameters<SessionRepository['end']>[0],
     reason: EndReason,
@@ -124,32 +150,7 @@ export function createAuthService(deps: AuthServiceDeps) {
     /** Checks a password against an email; same work and answer for an unknown email and a wrong password. */
     async checkCredentials(emailInput: string, password: string, client = NO_CLIENT): Promise<User> {
       const email = normalizeEmail(emailInput);
-      return throttled(`login:${email}`, client, () => this.verifyCredentials(email, password, client));
-    },
-
-    async verifyCredentials(email: string, password: string, client: ClientInfo): Promise<User> {
-      const found = await users.findCredentialsByEmail(email);
-      const check = await passwords.verify(found?.passwordHash ?? (await dummyHash), password);
-      if (!found || !check.ok) {
-        // The attempted address of an unknown account is not kept: it may be a mistyped password.
-        await audit.record({
-          type: 'login.failure',
-          userId: found?.user.id ?? null,
-          ...client,
-          details: { reason: found ? 'wrong_password' : 'unknown_email' },
-        });
-        throw invalidCredentials();
-      }
-      if (found.user.disabled) {
-        await audit.record({ type: 'login.failure', userId: found.user.id, ...client, details: { reason: 'disabled' } });
-        throw accountDisabled();
-      }
-      if (check.needsRehash) {
-        const rehashed = await passwords.hash(password);
-        await users.updatePasswordHash(found.user.id, rehashed, clock.now(), found.passwordHash);
-        logger.info({ userId: found.user.id }, 'password re-hashed with argon2id');
-      }
-      return found.user;
+      return throttled(`login:${email}`, client, () => verifyCredentials(email, password, client));
     },
 
     async login(emailInput: string, password: string, client: ClientInfo): Promise<IssuedTokens> {
