@@ -41,6 +41,7 @@ function es256Keystore(): Keystore {
     signingKey: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
     jwk: publicJwk(privateKey, kid, 'ES256'),
     createdAt: 0,
+    activatesAt: 0,
     retiredAt: null,
   };
   const hmac = createHmacKeystore(Buffer.alloc(32), 'HS256');

@@ -47,6 +47,9 @@ export async function openDatabase(config: Config, logger?: Logger): Promise<Dat
 export const retireWindowMs = (config: Config): number =>
   (config.jwt.accessTtl + config.jwt.clockTolerance) * 1000 + config.keyPollMs;
 
+/** How long a rotated key is published before it signs: one key poll, plus a second for that poll to land. */
+export const publishDelayMs = (config: Config): number => config.keyPollMs + 1000;
+
 export async function openKeystore(config: Config, db: Db, clock: Clock): Promise<Keystore> {
   const alg = config.jwt.algorithm;
   if (isHmac(alg)) return createHmacKeystore(config.jwt.secret!, alg);
@@ -56,6 +59,7 @@ export async function openKeystore(config: Config, db: Db, clock: Clock): Promis
     algorithm: alg as Exclude<Algorithm, `HS${string}`>,
     encryptionSecret: config.jwt.keyEncryptionSecret!,
     retireAfterMs: retireWindowMs(config),
+    publishDelayMs: publishDelayMs(config),
   });
 }
 
@@ -79,7 +83,9 @@ export async function openRuntime(config: Config, clock: Clock, logger: Logger):
   const database = await openDatabase(config, logger);
   try {
     const keystore = await openKeystore(config, database.db, clock);
-    if (config.admin) await ensureAdmin(createUserRepository(database.db), config.admin, clock, logger);
+    if (config.admin) {
+      await ensureAdmin(createUserRepository(database.db), config.admin, clock, logger, createAuditLog(database.db, clock, logger));
+    }
     const redis = config.redisUrl ? createRedisClients(config.redisUrl, logger) : undefined;
     const revocations = createRevocations({
       db: database.db,

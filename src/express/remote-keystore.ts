@@ -45,6 +45,7 @@ export function createRemoteKeystore(options: RemoteKeystoreOptions): Keystore {
           signingKey: undefined,
           jwk,
           createdAt: 0,
+          activatesAt: 0,
           retiredAt: null,
         });
       } catch {

@@ -8,4 +8,6 @@ export interface RefreshTokenTable {
   usedAt: number | null;
   /** Hash of the token that replaced it, to recognise "the immediately previous token". */
   replacedBy: string | null;
+  /** Set when this (rotated) token was exchanged once more inside JWT_REFRESH_REUSE_INTERVAL: never twice. */
+  graceUsedAt: number | null;
 }

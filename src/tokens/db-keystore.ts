@@ -23,26 +23,36 @@ export interface DbKeystoreOptions {
   encryptionSecret: Buffer;
   /** How long a retired key keeps verifying: the access-token lifetime plus leeway, in ms. */
   retireAfterMs: number;
+  /**
+   * How long a rotated key is published before it signs: at least one key poll
+   * (KEY_POLL_INTERVAL), so every instance already holds it when the first token arrives.
+   */
+  publishDelayMs: number;
   /** Minimum time between reloads triggered by an unknown `kid`. */
   reloadCooldownMs?: number;
 }
 
 /**
  * Asymmetric keys shared by every instance through the `signing_keys` table, private
- * parts encrypted at rest. The newest active key of the configured algorithm signs;
- * retired keys keep verifying (and stay in the JWKS) until their last token expires.
+ * parts encrypted at rest. A rotated key is published first and signs from its
+ * `activatesAt`; retired keys keep verifying (and stay in the JWKS) until their last token expires.
  */
 export async function createDbKeystore(options: DbKeystoreOptions): Promise<Keystore> {
-  const { db, clock, algorithm, encryptionSecret, retireAfterMs } = options;
+  const { db, clock, algorithm, encryptionSecret, retireAfterMs, publishDelayMs } = options;
   const cooldownMs = options.reloadCooldownMs ?? 1000;
   const repo = createSigningKeyRepository(db);
   let entries: KeyEntry[] = [];
-  let activeEntry: KeyEntry | undefined;
-  let lastReload = 0;
+  /** Decrypted private keys by kid: a key is decrypted once, not at every poll. */
+  const privateKeys = new Map<string, string>();
+  let lastUnknownKidReload = Number.NEGATIVE_INFINITY;
 
   const privatePem = (row: SigningKeyRow): string => {
+    const cached = privateKeys.get(row.kid);
+    if (cached) return cached;
     try {
-      return decryptPrivateKey(row.privateKey, encryptionSecret, row.kid).export({ format: 'pem', type: 'pkcs8' }).toString();
+      const pem = decryptPrivateKey(row.privateKey, encryptionSecret, row.kid).export({ format: 'pem', type: 'pkcs8' }).toString();
+      privateKeys.set(row.kid, pem);
+      return pem;
     } catch (error) {
       throw new ConfigError(
         `cannot decrypt signing key ${row.kid}: KEY_ENCRYPTION_SECRET is not the one it was stored with`,
@@ -51,80 +61,89 @@ export async function createDbKeystore(options: DbKeystoreOptions): Promise<Keys
     }
   };
 
-  const toEntry = (row: SigningKeyRow, withPrivate: boolean): KeyEntry => {
+  /** Keys of our algorithm that sign now or will (pending); only these are decrypted. */
+  const maySign = (row: SigningKeyRow, now: number) => row.alg === algorithm && (row.retiredAt === null || row.retiredAt > now);
+
+  const toEntry = (row: SigningKeyRow, now: number): KeyEntry => {
     const jwk = JSON.parse(row.publicJwk) as JsonWebKey;
-    const publicKey = publicKeyFromJwk(jwk);
     return {
       kid: row.kid,
       alg: row.alg as Algorithm,
-      verifyKey: publicKey.export({ format: 'pem', type: 'spki' }).toString(),
-      signingKey: withPrivate ? privatePem(row) : undefined,
+      verifyKey: publicKeyFromJwk(jwk).export({ format: 'pem', type: 'spki' }).toString(),
+      signingKey: maySign(row, now) ? privatePem(row) : undefined,
       jwk,
       createdAt: row.createdAt,
+      activatesAt: row.activatesAt,
       retiredAt: row.retiredAt,
     };
   };
 
-  const createKey = async (): Promise<void> => {
-    const now = clock.now();
+  const createKey = async (activatesAt: number): Promise<string> => {
     const privateKey = generatePrivateKey(algorithm);
     const kid = thumbprint(createPublicKey(privateKey).export({ format: 'jwk' }));
-    await repo.addAndRetireOthers(
-      {
-        kid,
-        alg: algorithm,
-        publicJwk: JSON.stringify(publicJwk(privateKey, kid, algorithm)),
-        privateKey: encryptPrivateKey(privateKey, encryptionSecret, kid),
-        createdAt: now,
-        retiredAt: null,
-      },
-      now,
-    );
+    await repo.addAndRetireOthers({
+      kid,
+      alg: algorithm,
+      publicJwk: JSON.stringify(publicJwk(privateKey, kid, algorithm)),
+      privateKey: encryptPrivateKey(privateKey, encryptionSecret, kid),
+      createdAt: clock.now(),
+      activatesAt,
+      retiredAt: null,
+    });
+    return kid;
   };
 
   const load = async (): Promise<void> => {
-    lastReload = clock.now();
-    let rows = await repo.listUsable(lastReload - retireAfterMs);
+    const now = clock.now();
+    let rows = await repo.listUsable(now - retireAfterMs);
     if (!rows.some((row) => row.retiredAt === null && row.alg === algorithm)) {
-      await createKey();
-      rows = await repo.listUsable(clock.now() - retireAfterMs);
+      // No key of this algorithm at all (a new database, or JWT_ALGORITHM changed): nothing
+      // can have been published ahead, so the first key signs at once.
+      await createKey(now);
+      rows = await repo.listUsable(now - retireAfterMs);
     }
-    const signing = rows.find((row) => row.retiredAt === null && row.alg === algorithm);
-    const next = rows.map((row) => {
-      // Only the signing key is decrypted; reuse the decrypted one if it has not changed.
-      if (row !== signing) return toEntry(row, false);
-      return activeEntry?.kid === row.kid ? { ...activeEntry, retiredAt: row.retiredAt } : toEntry(row, true);
-    });
-    entries = next;
-    activeEntry = next.find((entry) => entry.kid === signing?.kid);
+    entries = rows.map((row) => toEntry(row, now));
+    for (const kid of privateKeys.keys()) if (!entries.some((e) => e.kid === kid && e.signingKey)) privateKeys.delete(kid);
   };
 
   await load();
 
+  const usable = (entry: KeyEntry, now: number) => entry.retiredAt === null || entry.retiredAt + retireAfterMs > now;
+
   const keystore: Keystore = {
     mode: 'asymmetric',
     active: () => {
-      if (!activeEntry) throw new Error('no active signing key');
-      return activeEntry;
+      const now = clock.now();
+      let signing: KeyEntry | undefined;
+      for (const entry of entries) {
+        if (!entry.signingKey || entry.activatesAt > now || (entry.retiredAt !== null && entry.retiredAt <= now)) continue;
+        if (!signing || entry.activatesAt > signing.activatesAt) signing = entry;
+      }
+      if (!signing) throw new Error('no active signing key');
+      return signing;
     },
     find: (kid) => {
       const entry = entries.find((e) => e.kid === kid);
-      if (!entry || entry.retiredAt === null) return entry;
-      return entry.retiredAt + retireAfterMs > clock.now() ? entry : undefined;
+      return entry && usable(entry, clock.now()) ? entry : undefined;
     },
-    list: () => entries.filter((e) => e.retiredAt === null || e.retiredAt + retireAfterMs > clock.now()),
+    list: () => entries.filter((e) => usable(e, clock.now())),
     jwks() {
       return keystore.list().flatMap((entry) => (entry.jwk ? [entry.jwk] : []));
     },
     async reload({ onlyIfCool = false } = {}) {
-      if (onlyIfCool && clock.now() - lastReload < cooldownMs) return false;
+      if (onlyIfCool) {
+        if (clock.now() - lastUnknownKidReload < cooldownMs) return false;
+        lastUnknownKidReload = clock.now();
+      }
       await load();
       return true;
     },
     async rotate() {
-      await createKey();
+      const kid = await createKey(clock.now() + publishDelayMs);
       await load();
-      return keystore.active();
+      const entry = entries.find((e) => e.kid === kid);
+      if (!entry) throw new Error(`the new key ${kid} was not stored`);
+      return entry;
     },
     close: () => {},
   };

@@ -14,6 +14,7 @@ export function createHmacKeystore(secret: Buffer, alg: Algorithm): Keystore {
     signingKey: secret,
     jwk: undefined,
     createdAt: 0,
+    activatesAt: 0,
     retiredAt: null,
   };
   return {

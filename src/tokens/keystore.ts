@@ -12,12 +12,14 @@ export interface KeyEntry {
   /** The public JWK (asymmetric keys only). */
   jwk: JsonWebKey | undefined;
   createdAt: number;
+  /** When it starts signing. A rotated key is published (listed, verifying) before that. */
+  activatesAt: number;
   retiredAt: number | null;
 }
 
 export interface Keystore {
   readonly mode: 'hmac' | 'asymmetric';
-  /** The key new access tokens are signed with. */
+  /** The key new access tokens are signed with now. */
   active(): KeyEntry;
   /** A key that may still verify tokens, by `kid`. */
   find(kid: string): KeyEntry | undefined;
@@ -25,9 +27,15 @@ export interface Keystore {
   list(): KeyEntry[];
   /** Public JWKs of list(); empty in HMAC mode. */
   jwks(): JsonWebKey[];
-  /** Re-reads shared keys; for an unknown `kid`, at most once per cooldown. Returns whether it read. */
+  /**
+   * Re-reads shared keys. `onlyIfCool` (an unknown `kid`): at most once per cooldown, counted
+   * between such reloads only, so a routine poll never makes a new key's token wait. Returns whether it read.
+   */
   reload(options?: { onlyIfCool?: boolean }): Promise<boolean>;
-  /** Starts signing with a new key; the old one keeps verifying until its tokens expire. */
+  /**
+   * Publishes a new key that starts signing at its `activatesAt` (once every instance has had a
+   * key poll to load it); the old one keeps verifying until its tokens expire.
+   */
   rotate(): Promise<KeyEntry>;
   close(): void;
 }

@@ -6,7 +6,7 @@ export type SigningKeyRow = Selectable<SigningKeyTable>;
 
 export function createSigningKeyRepository(db: Db) {
   return {
-    /** Keys that are active, or retired after `retiredAfter` (their tokens may still be live). */
+    /** Keys that are active or pending, or retired after `retiredAfter` (their tokens may still be live). */
     async listUsable(retiredAfter: number): Promise<SigningKeyRow[]> {
       return db
         .selectFrom('signingKeys')
@@ -21,10 +21,13 @@ export function createSigningKeyRepository(db: Db) {
       return db.selectFrom('signingKeys').selectAll().orderBy('createdAt', 'desc').execute();
     },
 
-    /** Adds a key and retires every other active key, in one transaction. */
-    async addAndRetireOthers(row: SigningKeyRow, now: number): Promise<void> {
+    /**
+     * Adds a key and, in the same transaction, sets every key that has no retirement yet to
+     * retire when the new one activates: signing hands over at one moment on every instance.
+     */
+    async addAndRetireOthers(row: SigningKeyRow): Promise<void> {
       await db.transaction().execute(async (trx) => {
-        await trx.updateTable('signingKeys').set({ retiredAt: now }).where('retiredAt', 'is', null).execute();
+        await trx.updateTable('signingKeys').set({ retiredAt: row.activatesAt }).where('retiredAt', 'is', null).execute();
         await trx.insertInto('signingKeys').values(row).execute();
       });
     },

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createApp } from '../../src/app.ts';
 import { createLogger } from '../../src/lib/logger.ts';
 import { openRuntime, type Runtime } from '../../src/runtime.ts';
-import { createTestApp, signupAndLogin, type TestApp } from '../helpers/test-app.ts';
+import { createTestApp, openSecondInstance, signupAndLogin, type TestApp } from '../helpers/test-app.ts';
 import { decodeHeader, decodePayload, expectBearerRejected, signEs256 } from './forge.ts';
 
 const ACCESS_TTL_S = 900;
@@ -15,6 +15,8 @@ const LEEWAY_S = 5;
 // sign with the old key until their next poll. The +1 s puts us past the edge.
 const KEY_POLL_MS = 30_000;
 const RETIRE_WINDOW_MS = (ACCESS_TTL_S + LEEWAY_S + 1) * 1000 + KEY_POLL_MS;
+// A rotated key is published for one key poll (+1 s) before it signs.
+const PUBLISH_DELAY_MS = KEY_POLL_MS + 1000;
 
 const jwksKids = async (app: Express): Promise<string[]> => {
   const res = await request(app).get('/.well-known/jwks.json');
@@ -39,6 +41,10 @@ describe('signing-key rotation (ES256)', () => {
 
     const rotated = await t.runtime.keystore.rotate();
     expect(rotated.kid).not.toBe(oldKid);
+    // Published at once, signing only after one key poll.
+    expect((await jwksKids(t.app)).sort()).toEqual([oldKid, rotated.kid].sort());
+    expect(t.runtime.keystore.active().kid).toBe(oldKid);
+    t.clock.advance(PUBLISH_DELAY_MS);
     expect(t.runtime.keystore.active().kid).toBe(rotated.kid);
 
     const after = await signupAndLogin(t.app);
@@ -52,8 +58,12 @@ describe('signing-key rotation (ES256)', () => {
   it('a retired key leaves the JWKS and stops verifying once its tokens can no longer be live', async () => {
     const oldEntry = t.runtime.keystore.active();
     const oldKey = createPrivateKey(oldEntry.signingKey as string);
-    const before = await signupAndLogin(t.app);
     const rotated = await t.runtime.keystore.rotate();
+    // The old key signs until the new one takes over, and retires then: its window counts from there.
+    t.clock.advance(PUBLISH_DELAY_MS - 1000);
+    const before = await signupAndLogin(t.app);
+    expect(decodeHeader(before.accessToken).kid).toBe(oldEntry.kid);
+    t.clock.advance(1000);
 
     // Until its tokens expire, the retired key still verifies them...
     t.clock.advance(ACCESS_TTL_S * 1000 - 10_000);
@@ -130,8 +140,9 @@ describe('a second instance on the same database', () => {
     const oldKid = t.runtime.keystore.active().kid;
     const before = await signupAndLogin(t.app);
     const rotated = await t.runtime.keystore.rotate();
-    // Past the unknown-kid reload cooldown (1 s) since the second instance last read its keys.
-    t.clock.advance(2000);
+    // The second instance has had no key poll (its timer runs every 30 s of real time); the
+    // first token under the new kid makes it re-read the keys.
+    t.clock.advance(PUBLISH_DELAY_MS);
 
     const after = await signupAndLogin(t.app);
     expect(decodeHeader(after.accessToken).kid).toBe(rotated.kid);
@@ -179,5 +190,50 @@ describe('a second instance picks up a rotation by itself', () => {
     await vi.waitFor(async () => expect(await jwksKids(second!.app)).toEqual([rotated.kid]));
     const late = await signupAndLogin(second.app);
     expect((await protectedWith(t.app, late.accessToken)).status).toBe(200);
+  });
+});
+
+describe('publish before signing, across instances', () => {
+  let t: TestApp;
+  let second: Awaited<ReturnType<typeof openSecondInstance>> | undefined;
+  beforeEach(async () => {
+    t = await createTestApp();
+    second = await openSecondInstance(t);
+  });
+  afterEach(async () => {
+    await second?.runtime.close();
+    second = undefined;
+    await t.close();
+  });
+
+  it('a rotated key is in every JWKS before any token carries it, and every instance switches at the same moment', async () => {
+    const b = second!;
+    const oldKid = t.runtime.keystore.active().kid;
+    const rotated = await t.runtime.keystore.rotate();
+
+    // Right after the rotation both instances still sign with the old key...
+    expect(decodeHeader((await signupAndLogin(t.app)).accessToken).kid).toBe(oldKid);
+    expect(decodeHeader((await signupAndLogin(b.app)).accessToken).kid).toBe(oldKid);
+    // ...while the second instance's next routine key poll publishes the new one.
+    await b.runtime.keystore.reload();
+    expect((await jwksKids(b.app)).sort()).toEqual([oldKid, rotated.kid].sort());
+
+    t.clock.advance(PUBLISH_DELAY_MS);
+    const fromFirst = await signupAndLogin(t.app);
+    const fromSecond = await signupAndLogin(b.app);
+    expect(decodeHeader(fromFirst.accessToken).kid).toBe(rotated.kid);
+    expect(decodeHeader(fromSecond.accessToken).kid).toBe(rotated.kid);
+    expect((await protectedWith(b.app, fromFirst.accessToken)).status).toBe(200);
+    expect((await protectedWith(t.app, fromSecond.accessToken)).status).toBe(200);
+  });
+
+  it('a routine key poll does not start the unknown-kid cooldown (a new kid right after it is re-read)', async () => {
+    const keystore = second!.runtime.keystore;
+    await keystore.reload(); // the routine poll
+    expect(await keystore.reload({ onlyIfCool: true })).toBe(true); // an unknown kid a moment later: re-read
+    // A flood of unknown kids costs at most one read per cooldown (1 s).
+    expect(await keystore.reload({ onlyIfCool: true })).toBe(false);
+    t.clock.advance(1000);
+    expect(await keystore.reload({ onlyIfCool: true })).toBe(true);
   });
 });
