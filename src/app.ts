@@ -24,12 +24,14 @@ import { requireRole } from './rbac/require-role.ts';
 import type { Revocations } from './revocation/revocations.ts';
 import { createSessionRepository } from './sessions/session.repository.ts';
 import { createSessionsRouter } from './sessions/sessions.routes.ts';
+import { createEndSessions } from './sessions/end-sessions.ts';
 import { createAccessTokens } from './tokens/access-token.ts';
 import { createJwksRouter } from './tokens/jwks.routes.ts';
 import type { Keystore } from './tokens/keystore.ts';
 import { createRefreshTokens } from './tokens/refresh-token.ts';
 import { createAdminRouter } from './users/admin.routes.ts';
 import { createUserRepository } from './users/user.repository.ts';
+import { createUsersService } from './users/users.service.ts';
 import { VERSION } from './version.ts';
 
 export interface AppDeps {
@@ -69,6 +71,7 @@ export function createApp(deps: AppDeps): Express {
     ttlSeconds: config.jwt.refreshTtl,
     clockToleranceSeconds: config.jwt.clockTolerance,
   });
+  const endSessions = createEndSessions({ sessions, revocations, clock });
   const throttle =
     deps.throttle ?? createMemoryThrottle({ max: config.rateLimit.accountMax, windowMs: config.rateLimit.windowMs }, clock);
   const audit = createAuditLog(db, clock, logger);
@@ -81,11 +84,12 @@ export function createApp(deps: AppDeps): Express {
     sessions,
     accessTokens,
     refreshTokens,
-    revocations,
+    endSessions,
     throttle,
     audit,
     passwords,
   });
+  const usersService = createUsersService({ users, endSessions, audit, clock });
   const csrf = createCsrf(config);
   const metrics = createMetrics({ revocationIndex: revocations.index.size, verifyCache: accessTokens.cacheSize });
   const docs = createApiDocs({ version: VERSION });
@@ -161,7 +165,7 @@ export function createApp(deps: AppDeps): Express {
   app.get('/api/protected', requireAuth, (req, res) => {
     res.json({ message: 'You are authenticated.', user: { id: req.auth!.sub, roles: req.auth!.roles } });
   });
-  app.use('/api/admin', createAdminRouter({ users, auth, audit, clock, requireAuth, requireAdmin: requireRole('admin'), docs }));
+  app.use('/api/admin', createAdminRouter({ users, usersService, audit, requireAuth, requireAdmin: requireRole('admin'), docs }));
 
   app.use((_req, _res, next) => next(notFound('No such endpoint.')));
   app.use(createErrorHandler(logger));

@@ -17,7 +17,14 @@ import { ROLE_PATTERN } from './rbac/roles.ts';
 import { openDatabase, openKeystore, retireWindowMs } from './runtime.ts';
 import { createAuditLog } from './audit/audit-log.ts';
 import { createSigningKeyRepository } from './tokens/signing-key.repository.ts';
-import { EmailTakenError, createUserRepository } from './users/user.repository.ts';
+import { EmailTakenError, createUserRepository, type UserRepository } from './users/user.repository.ts';
+import { createUsersService, type Actor, type UsersService } from './users/users.service.ts';
+import { createRevocations } from './revocation/revocations.ts';
+import { createEndSessions } from './sessions/end-sessions.ts';
+import { createSessionRepository } from './sessions/session.repository.ts';
+import type { Db } from './db/database.ts';
+import { AppError } from './http/errors.ts';
+import { userInfo } from 'node:os';
 
 class CliError extends Error {}
 
@@ -32,6 +39,35 @@ function checkRoles(roles: string[]): string[] {
     if (!ROLE_PATTERN.test(role)) throw new CliError(`"${role}" is not a valid role name (lowercase, up to 32 characters)`);
   }
   return [...new Set(roles)];
+}
+
+/** The OS account that runs the CLI: the audit trail names it as the actor. */
+function cliActor(): Actor {
+  let osUser = 'unknown';
+  try {
+    osUser = userInfo().username;
+  } catch {
+    // No passwd entry for this uid (some containers): the audit event still says 'cli'.
+  }
+  return { actorId: null, via: 'cli', osUser };
+}
+
+/**
+ * The same users service the server runs. Its revocations are written to the database, where
+ * every running instance reads them within REVOCATION_POLL_INTERVAL.
+ */
+function cliUsersService(cfg: Config, db: Db, users: UserRepository): UsersService {
+  const logger = createLogger('error');
+  const revocations = createRevocations({
+    db,
+    clock: systemClock,
+    logger,
+    accessTtlSeconds: cfg.jwt.accessTtl,
+    clockToleranceSeconds: cfg.jwt.clockTolerance,
+    pollMs: cfg.revocationPollMs,
+  });
+  const endSessions = createEndSessions({ sessions: createSessionRepository(db), revocations, clock: systemClock });
+  return createUsersService({ users, endSessions, audit: createAuditLog(db, systemClock, logger), clock: systemClock });
 }
 
 /** Runs `fn` with a migrated database from the same configuration the server uses. */
@@ -96,6 +132,11 @@ export function buildCli(env: Record<string, string | undefined>, out: (line: st
             roles,
             now,
           });
+          await createAuditLog(db, systemClock, createLogger('error')).record({
+            type: 'user.created',
+            userId: created.id,
+            details: { roles: created.roles.join(','), via: 'cli', osUser: cliActor().osUser ?? 'unknown' },
+          });
           out(`created ${created.email} (${created.id}) with roles ${created.roles.join(', ')}`);
         } catch (error) {
           if (error instanceof EmailTakenError) throw new CliError(`a user with email ${body.data.email} already exists`);
@@ -103,40 +144,65 @@ export function buildCli(env: Record<string, string | undefined>, out: (line: st
         }
       });
     });
+  /** Runs an admin change on the user with `email`, as the CLI (audited with the OS account). */
+  const changeUser = (email: string, run: (service: UsersService, userId: string, actor: Actor) => Promise<string>) =>
+    withDatabase(config(), async ({ db }) => {
+      const cfg = config();
+      const users = createUserRepository(db);
+      const found = await users.findByEmail(normalizeEmail(email));
+      if (!found) throw new CliError(`no user with email ${email}`);
+      out(await run(cliUsersService(cfg, db, users), found.id, cliActor()));
+    });
+
   user
     .command('roles')
-    .description("replace a user's roles")
+    .description("replace a user's roles (removing one ends every session of the user)")
     .requiredOption('--email <email>')
     .addOption(new Option('--role <role>', 'a role (repeatable)').argParser(collect).default([]))
     .action(async (opts: { email: string; role: string[] }) => {
       if (opts.role.length === 0) throw new CliError('give at least one --role');
       const roles = checkRoles(opts.role);
-      await withDatabase(config(), async ({ db }) => {
-        const users = createUserRepository(db);
-        const found = await users.findByEmail(normalizeEmail(opts.email));
-        if (!found) throw new CliError(`no user with email ${opts.email}`);
-        const updated = await users.setRoles(found.id, roles, systemClock.now());
-        await createAuditLog(db, systemClock, createLogger('error')).record({
-          type: 'user.roles_changed',
-          userId: found.id,
-          details: { roles: roles.join(','), via: 'cli' },
-        });
-        out(`${updated!.email} now has roles ${updated!.roles.join(', ')}`);
+      await changeUser(opts.email, async (service, id, actor) => {
+        const updated = await service.setRoles(id, roles, actor);
+        return `${updated.email} now has roles ${updated.roles.join(', ')}`;
+      });
+    });
+  user
+    .command('disable')
+    .description('disable a user: every session ends and login is refused (never the last enabled admin)')
+    .requiredOption('--email <email>')
+    .action(async (opts: { email: string }) => {
+      await changeUser(opts.email, async (service, id, actor) => {
+        await service.disable(id, actor);
+        return `${normalizeEmail(opts.email)} is disabled; every session of the user has ended`;
+      });
+    });
+  user
+    .command('enable')
+    .description('enable a disabled user again')
+    .requiredOption('--email <email>')
+    .action(async (opts: { email: string }) => {
+      await changeUser(opts.email, async (service, id, actor) => {
+        await service.enable(id, actor);
+        return `${normalizeEmail(opts.email)} is enabled`;
       });
     });
 
   const keys = program.command('keys').description('manage signing keys');
   keys
     .command('rotate')
-    .description('start signing with a new key; older keys stay in the JWKS until their tokens expire')
+    .description('publish a new signing key; it signs once every running server has loaded it, older keys stay in the JWKS until their tokens expire')
     .action(async () => {
       const cfg = config();
       if (isHmac(cfg.jwt.algorithm)) throw new CliError('HMAC mode signs with JWT_SECRET: rotate by changing it');
       await withDatabase(cfg, async (database) => {
         const keystore = await openKeystore(cfg, database.db, systemClock);
         const key = await keystore.rotate();
-        await createAuditLog(database.db, systemClock, createLogger('error')).record({ type: 'key.rotated', details: { kid: key.kid, alg: key.alg, via: 'cli' } });
-        out(`now signing with ${key.kid} (${key.alg}); running servers pick it up within ${Math.ceil(cfg.keyPollMs / 1000)} s`);
+        await createAuditLog(database.db, systemClock, createLogger('error')).record({
+          type: 'key.rotated',
+          details: { kid: key.kid, alg: key.alg, via: 'cli', osUser: cliActor().osUser ?? 'unknown' },
+        });
+        out(`published ${key.kid} (${key.alg}); running servers sign with it from ${new Date(key.activatesAt).toISOString()}, after their next key poll`);
       });
     });
   keys
@@ -154,11 +220,15 @@ export function buildCli(env: Record<string, string | undefined>, out: (line: st
         const rows = await createSigningKeyRepository(db).listAll();
         const coverMs = retireWindowMs(cfg);
         const now = systemClock.now();
-        out(['kid', 'alg', 'state', 'created', 'retired'].join('\t'));
+        out(['kid', 'alg', 'state', 'created', 'signs from', 'retired'].join('\t'));
+        const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString());
         for (const row of rows) {
-          const state = row.retiredAt === null ? 'active' : row.retiredAt + coverMs > now ? 'retiring' : 'expired';
-          const retired = row.retiredAt === null ? '-' : new Date(row.retiredAt).toISOString();
-          out([row.kid, row.alg, state, new Date(row.createdAt).toISOString(), retired].join('\t'));
+          const state =
+            row.activatesAt > now ? 'pending'
+            : row.retiredAt === null || row.retiredAt > now ? 'active'
+            : row.retiredAt + coverMs > now ? 'retiring'
+            : 'expired';
+          out([row.kid, row.alg, state, iso(row.createdAt), iso(row.activatesAt), iso(row.retiredAt)].join('\t'));
         }
       });
     });
@@ -179,6 +249,10 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
     if (code?.startsWith('commander.')) return 2;
     if (error instanceof CliError || error instanceof ConfigError) {
       err(`tessera: ${error.message}`);
+      return 1;
+    }
+    if (error instanceof AppError) {
+      err(`tessera: ${error.detail} (${error.code})`);
       return 1;
     }
     createLogger('error').error({ err: error }, 'command failed');

@@ -15,6 +15,7 @@ export const AUDIT_TYPES = [
   'logout_all',
   'session.deleted',
   'password.changed',
+  'user.created',
   'user.roles_changed',
   'user.disabled',
   'user.enabled',

@@ -6,9 +6,9 @@ import { sha256 } from '../lib/hash.ts';
 import { AppError, accountDisabled, invalidCredentials, rateLimited, refreshFailed, validationFailed } from '../http/errors.ts';
 import type { AccountThrottle } from '../http/account-throttle.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
-import type { Revocations } from '../revocation/revocations.ts';
+import type { EndSessions } from '../sessions/end-sessions.ts';
 import type { SessionRepository } from '../sessions/session.repository.ts';
-import { isLive, type EndReason } from '../sessions/session.ts';
+import { isLive } from '../sessions/session.ts';
 import type { AccessTokens } from '../tokens/access-token.ts';
 import type { RefreshTokens } from '../tokens/refresh-token.ts';
 import { TokenError } from '../tokens/token-error.ts';
@@ -41,7 +41,7 @@ export interface AuthServiceDeps {
   sessions: SessionRepository;
   accessTokens: AccessTokens;
   refreshTokens: RefreshTokens;
-  revocations: Revocations;
+  endSessions: EndSessions;
   throttle: AccountThrottle;
   audit: AuditLog;
   passwords: PasswordHasher;
@@ -53,7 +53,7 @@ export const DEFAULT_ROLES = ['user'];
 
 /** Signup, login, rotation and the ways a session ends. HTTP-free: routes adapt it. */
 export function createAuthService(deps: AuthServiceDeps) {
-  const { config, clock, logger, users, sessions, accessTokens, refreshTokens, revocations, throttle, audit, passwords } = deps;
+  const { config, clock, logger, users, sessions, accessTokens, refreshTokens, endSessions, throttle, audit, passwords } = deps;
   /** A hash to verify against when the email is unknown, so both failures cost the same. */
   const dummyHash = passwords.hash(`dummy-${newId(clock.now())}`);
 
@@ -101,16 +101,6 @@ export function createAuthService(deps: AuthServiceDeps) {
       logger.info({ userId: found.user.id }, 'password re-hashed with argon2id');
     }
     return found.user;
-  };
-
-  const endSessions = async (
-    target: Parameters<SessionRepository['end']>[0],
-    reason: EndReason,
-  ): Promise<string[]> => {
-    const now = clock.now();
-    const ended = await sessions.end(target, reason, now, revocations.coverUntil(now));
-    revocations.applySessions(ended, now);
-    return ended;
   };
 
   /** Issues an access token and a refresh token for a live session. */
@@ -231,17 +221,21 @@ export function createAuthService(deps: AuthServiceDeps) {
       if (result.outcome === 'ended') throw refreshFailed('invalid_token', 'The session of this refresh token has ended.');
       if (result.outcome === 'unknown') throw refreshFailed('invalid_token', 'The refresh token is not known.');
 
+      // JWT_REFRESH_REUSE_INTERVAL: the direct parent of the live token may be exchanged once
+      // more inside the window (two tabs racing); any other use of a used token is reuse.
       const graceMs = config.jwt.refreshReuseInterval * 1000;
-      if (graceMs > 0 && result.childIsLive && now - result.usedAt <= graceMs) {
-        const added = await sessions.addToken({
+      if (graceMs > 0 && result.child !== null && !result.graceUsed && now - result.usedAt <= graceMs) {
+        const again = await sessions.exchangeAgain({
           sessionId: session.id,
-          tokenHash: newHash,
+          parentHash: sha256(token),
+          childHash: result.child,
+          newHash,
           now,
           tokenExpiresAt: next.claims.exp * 1000,
           sessionExpiresAt: expiresAt,
         });
-        if (added.outcome === 'ended') throw refreshFailed('invalid_token', 'The session of this refresh token has ended.');
-        return issue(user, session.id, { token: next.token, exp: next.claims.exp });
+        if (again.outcome === 'ended') throw refreshFailed('invalid_token', 'The session of this refresh token has ended.');
+        if (again.outcome === 'added') return issue(user, session.id, { token: next.token, exp: next.claims.exp });
       }
       await endSessions({ sessionId: session.id }, 'reuse');
       await audit.record({ type: 'refresh.reuse_detected', userId: user.id, ...client, details: { sessionId: session.id } });
@@ -274,14 +268,6 @@ export function createAuthService(deps: AuthServiceDeps) {
     async logoutAll(userId: string, client = NO_CLIENT): Promise<void> {
       const ended = await endSessions({ userId }, 'logout_all');
       await audit.record({ type: 'logout_all', userId, ...client, details: { sessions: ended.length } });
-    },
-
-    /** An admin disables an account: every session and access token ends. */
-    async disableUser(userId: string, actorId: string, client = NO_CLIENT): Promise<boolean> {
-      if (!(await users.setDisabled(userId, true, clock.now()))) return false;
-      const ended = await endSessions({ userId }, 'disabled');
-      await audit.record({ type: 'user.disabled', userId, actorId, ...client, details: { sessions: ended.length } });
-      return true;
     },
 
     async changePassword(

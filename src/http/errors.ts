@@ -16,7 +16,8 @@ export type ErrorCode =
   | 'csrf_failed'
   | 'rate_limited'
   | 'not_found'
-  | 'internal_error';
+  | 'internal_error'
+  | 'last_admin';
 
 export interface FieldProblem {
   path: string;
@@ -70,6 +71,9 @@ export const accountDisabled = () => new AppError(403, 'account_disabled', 'This
 
 export const csrfFailed = (detail = 'The CSRF token is missing or does not match.') =>
   new AppError(403, 'csrf_failed', detail);
+
+export const lastAdmin = () =>
+  new AppError(409, 'last_admin', 'This is the last enabled admin: it can neither lose the admin role nor be disabled.');
 
 export const insufficientRole = () =>
   new AppError(403, 'insufficient_role', 'This resource needs a role the token does not carry.');

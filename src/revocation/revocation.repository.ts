@@ -1,4 +1,5 @@
-import type { Db } from '../db/database.ts';
+import { PostgresAdapter, sql, type Kysely } from 'kysely';
+import type { DatabaseSchema, Db } from '../db/database.ts';
 
 export interface Revocation {
   id: string;
@@ -7,25 +8,44 @@ export interface Revocation {
   expiresAt: number;
 }
 
+/** Any key for pg_advisory_xact_lock, as long as only revocation writers use it. */
+const REVOCATION_LOCK = 7_402_918_311;
+
+/**
+ * Inserts revocation rows inside `trx`. A reader that has seen `seq` N must never later find a
+ * row with a smaller `seq` committing: on PostgreSQL, transactions that draw sequence numbers
+ * can commit out of order, so writers take one transaction-scoped lock before drawing theirs
+ * (SQLite has a single writer already). Writers are rare (sessions ending), and the lock is
+ * the last step before commit, so nothing waits behind it for long.
+ */
+export async function insertRevocations(trx: Kysely<DatabaseSchema>, rows: Revocation[]): Promise<void> {
+  if (rows.length === 0) return;
+  if (trx.getExecutor().adapter instanceof PostgresAdapter) {
+    await sql`select pg_advisory_xact_lock(${REVOCATION_LOCK})`.execute(trx);
+  }
+  await trx
+    .insertInto('revocations')
+    .values(rows)
+    .onConflict((oc) => oc.column('id').doNothing())
+    .execute();
+}
+
 export function createRevocationRepository(db: Db) {
   return {
     async add(revocations: Revocation[]): Promise<void> {
-      if (revocations.length === 0) return;
-      await db
-        .insertInto('revocations')
-        .values(revocations)
-        .onConflict((oc) => oc.column('id').doUpdateSet((eb) => ({ expiresAt: eb.ref('excluded.expiresAt') })))
-        .execute();
+      await db.transaction().execute((trx) => insertRevocations(trx, revocations));
     },
 
-    /** Revocations written at or after `since` that still cover live tokens. */
-    async since(since: number, now: number): Promise<Revocation[]> {
-      return db
+    /** Revocations committed after sequence number `after` that still cover live tokens, and the new cursor. */
+    async after(after: number, now: number): Promise<{ rows: Revocation[]; cursor: number }> {
+      const rows = await db
         .selectFrom('revocations')
-        .select(['id', 'kind', 'createdAt', 'expiresAt'])
-        .where('createdAt', '>=', since)
-        .where('expiresAt', '>', now)
+        .select(['seq', 'id', 'kind', 'createdAt', 'expiresAt'])
+        .where('seq', '>', after)
+        .orderBy('seq')
         .execute();
+      const cursor = rows.at(-1)?.seq ?? after;
+      return { rows: rows.filter((row) => row.expiresAt > now).map(({ seq: _seq, ...r }) => r), cursor };
     },
 
     async prune(now: number): Promise<number> {

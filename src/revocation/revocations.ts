@@ -5,9 +5,6 @@ import { createMemoryRevocationIndex, type RevocationIndex } from './revocation-
 import { createRevocationRepository, type Revocation } from './revocation.repository.ts';
 import type { RevocationBroadcast } from './redis-broadcast.ts';
 
-/** Rows written slightly out of commit order are still caught by re-reading this much. */
-const POLL_OVERLAP_MS = 5000;
-
 export interface Revocations {
   index: RevocationIndex;
   /** The moment until which an access token issued now could be live (exp plus leeway), in ms. */
@@ -42,7 +39,8 @@ export function createRevocations(deps: {
   const repo = createRevocationRepository(deps.db);
   const index = createMemoryRevocationIndex(clock);
   const lifetimeMs = (deps.accessTtlSeconds + deps.clockToleranceSeconds) * 1000 + 1000;
-  let lastPoll = 0;
+  /** The last revocation sequence number read: a database counter, so clock skew between instances cannot skip a row. */
+  let cursor = 0;
   let timer: NodeJS.Timeout | undefined;
   let polling: Promise<void> | undefined;
   let lastPrune = 0;
@@ -50,9 +48,9 @@ export function createRevocations(deps: {
   const pollOnce = async () => {
     const startedAt = clock.now();
     try {
-      const rows = await repo.since(lastPoll - POLL_OVERLAP_MS, startedAt);
-      index.apply(rows);
-      lastPoll = startedAt;
+      const read = await repo.after(cursor, startedAt);
+      index.apply(read.rows);
+      cursor = read.cursor;
       if (startedAt - lastPrune > 60_000) {
         lastPrune = startedAt;
         await repo.prune(startedAt);
@@ -92,8 +90,7 @@ export function createRevocations(deps: {
       deps.broadcast?.publish(revoked);
     },
     async start() {
-      // Everything that can still cover a live token: from one token lifetime ago.
-      lastPoll = clock.now() - lifetimeMs;
+      // Every row still in the table: expired ones are pruned, so this is what may cover a live token.
       await poll();
       // After a Redis outage, read what was missed from the database straight away.
       deps.broadcast?.subscribe((revoked) => index.apply(revoked), () => void poll());

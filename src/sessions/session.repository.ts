@@ -1,5 +1,6 @@
 import type { Transaction } from 'kysely';
 import type { DatabaseSchema, Db } from '../db/database.ts';
+import { insertRevocations } from '../revocation/revocation.repository.ts';
 import type { EndReason, Session } from './session.ts';
 
 const SESSION_COLUMNS = [
@@ -30,8 +31,12 @@ export type ConsumeResult =
   | { outcome: 'rotated' }
   /** The session ended while this rotation ran; nothing changed. */
   | { outcome: 'ended' }
-  /** The token was already used; `childIsLive` when it is the direct parent of a live token. */
-  | { outcome: 'used'; sessionId: string; usedAt: number; childIsLive: boolean }
+  /**
+   * The token was already used. `child` is the token that replaced it while that one is
+   * still live (the token is then the direct parent of the live token); `graceUsed` when its
+   * one extra exchange inside the reuse interval has been spent.
+   */
+  | { outcome: 'used'; sessionId: string; usedAt: number; child: string | null; graceUsed: boolean }
   | { outcome: 'unknown' };
 
 /** A new live refresh token in a session, and the session's sliding expiry moved with it. */
@@ -48,6 +53,7 @@ async function addLiveToken(
       expiresAt: input.tokenExpiresAt,
       usedAt: null,
       replacedBy: null,
+      graceUsedAt: null,
     })
     .execute();
   if (input.sessionExpiresAt !== undefined) {
@@ -131,13 +137,22 @@ export function createSessionRepository(db: Db) {
           .where('usedAt', 'is', null)
           .executeTakeFirst();
         if (consumed.numUpdatedRows === 1n) {
+          // A session is one chain: a sibling left by a grace exchange (see exchangeAgain) is
+          // retired now, so presenting it later is reuse. Retired rows have no successor.
+          await trx
+            .updateTable('refreshTokens')
+            .set({ usedAt: input.now })
+            .where('sessionId', '=', input.sessionId)
+            .where('usedAt', 'is', null)
+            .where('tokenHash', '!=', input.oldHash)
+            .execute();
           await addLiveToken(trx, { ...input, tokenHash: input.newHash });
           return { outcome: 'rotated' } as const;
         }
         const row = await trx
           .selectFrom('refreshTokens as t')
           .leftJoin('refreshTokens as child', 'child.tokenHash', 't.replacedBy')
-          .select(['t.sessionId', 't.usedAt', 'child.usedAt as childUsedAt', 'child.tokenHash as childHash'])
+          .select(['t.sessionId', 't.usedAt', 't.graceUsedAt', 'child.usedAt as childUsedAt', 'child.tokenHash as childHash'])
           .where('t.tokenHash', '=', input.oldHash)
           .where('t.sessionId', '=', input.sessionId)
           .executeTakeFirst();
@@ -146,17 +161,48 @@ export function createSessionRepository(db: Db) {
           outcome: 'used',
           sessionId: row.sessionId,
           usedAt: row.usedAt,
-          childIsLive: row.childHash !== null && row.childUsedAt === null,
+          child: row.childHash !== null && row.childUsedAt === null ? row.childHash : null,
+          graceUsed: row.graceUsedAt !== null,
         } as const;
       }));
     },
 
-    /** Issues one more live token in a live session (the reuse-interval grace path). */
-    async addToken(input: { sessionId: string; tokenHash: string; now: number; tokenExpiresAt: number; sessionExpiresAt: number }) {
-      return unlessEnded(async () => {
-        await db.transaction().execute((trx) => addLiveToken(trx, input));
-        return { outcome: 'added' as const };
-      });
+    /**
+     * The reuse-interval grace path: the direct parent of the live token `childHash` is
+     * exchanged once more, for `newHash` in the same session. One conditional UPDATE spends
+     * the parent's single extra exchange, so of two replays only one can win ('reused' for
+     * the other); it also fails once the child has been rotated (the chain moved on).
+     */
+    async exchangeAgain(input: {
+      sessionId: string;
+      parentHash: string;
+      childHash: string;
+      newHash: string;
+      now: number;
+      tokenExpiresAt: number;
+      sessionExpiresAt: number;
+    }): Promise<{ outcome: 'added' | 'reused' | 'ended' }> {
+      return unlessEnded(() => db.transaction().execute(async (trx) => {
+        const spent = await trx
+          .updateTable('refreshTokens')
+          .set({ graceUsedAt: input.now })
+          .where('tokenHash', '=', input.parentHash)
+          .where('sessionId', '=', input.sessionId)
+          .where('replacedBy', '=', input.childHash)
+          .where('graceUsedAt', 'is', null)
+          .where(({ exists, selectFrom }) =>
+            exists(
+              selectFrom('refreshTokens as child')
+                .select('child.tokenHash')
+                .where('child.tokenHash', '=', input.childHash)
+                .where('child.usedAt', 'is', null),
+            ),
+          )
+          .executeTakeFirst();
+        if (spent.numUpdatedRows !== 1n) return { outcome: 'reused' } as const;
+        await addLiveToken(trx, { ...input, tokenHash: input.newHash });
+        return { outcome: 'added' } as const;
+      }));
     },
 
     /**
@@ -183,13 +229,7 @@ export function createSessionRepository(db: Db) {
           if (target.except) query = query.where('id', '!=', target.except);
         }
         const ids = (await query.returning('id').execute()).map((row) => row.id);
-        if (ids.length > 0) {
-          await trx
-            .insertInto('revocations')
-            .values(ids.map((id) => ({ id, kind: 'sid' as const, createdAt: now, expiresAt: coverUntil })))
-            .onConflict((oc) => oc.column('id').doNothing())
-            .execute();
-        }
+        await insertRevocations(trx, ids.map((id) => ({ id, kind: 'sid' as const, createdAt: now, expiresAt: coverUntil })));
         return ids;
       });
     },

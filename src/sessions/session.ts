@@ -3,7 +3,7 @@ import type { SessionTable } from './session.table.ts';
 
 export type Session = Omit<Selectable<SessionTable>, 'revokeReason'>;
 
-export type EndReason = 'logout' | 'logout_all' | 'deleted' | 'password_change' | 'disabled' | 'reuse' | 'expired';
+export type EndReason = 'logout' | 'logout_all' | 'deleted' | 'password_change' | 'disabled' | 'reuse' | 'expired' | 'roles_changed';
 
 export const isLive = (session: Session, now: number): boolean =>
   session.revokedAt === null &&

@@ -1,15 +1,13 @@
-import { Router, type RequestHandler } from 'express';
+import { Router, type Request, type RequestHandler } from 'express';
 import { z } from 'zod';
-import type { AuthService } from '../auth/auth.service.ts';
 import { MessageResponse, UserSchema } from '../auth/auth.schemas.ts';
-import type { Clock } from '../lib/clock.ts';
-import { notFound } from '../http/errors.ts';
 import type { ApiDocs } from '../http/openapi.ts';
 import { parse } from '../http/validate.ts';
 import { clientInfo } from '../http/client-info.ts';
 import { AUDIT_TYPES, type AuditLog } from '../audit/audit-log.ts';
 import { MAX_ROLES, ROLE_PATTERN } from '../rbac/roles.ts';
 import type { UserRepository } from './user.repository.ts';
+import type { Actor, UsersService } from './users.service.ts';
 import { toPublicUser, type User } from './user.ts';
 
 const ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -50,14 +48,14 @@ const ADMIN_ERRORS = { 401: ['missing_token', 'invalid_token'], 403: ['insuffici
 
 export function createAdminRouter(deps: {
   users: UserRepository;
-  auth: AuthService;
+  usersService: UsersService;
   audit: AuditLog;
-  clock: Clock;
   requireAuth: RequestHandler;
   requireAdmin: RequestHandler;
   docs: ApiDocs;
 }): Router {
-  const { users, auth, audit, clock, docs } = deps;
+  const { users, usersService, audit, docs } = deps;
+  const actor = (req: Request): Actor => ({ actorId: req.auth?.sub ?? null, via: 'api', ...clientInfo(req) });
   const router = Router();
   router.use(deps.requireAuth, deps.requireAdmin);
   const errors = { 401: [...ADMIN_ERRORS[401]], 403: [...ADMIN_ERRORS[403]] };
@@ -92,18 +90,22 @@ export function createAdminRouter(deps: {
   docs.describe({
     method: 'put',
     path: '/api/admin/users/:id/roles',
-    summary: "Replace a user's roles (their next token carries them)",
+    summary: "Replace a user's roles: a removed role ends every session of the user; added roles arrive with the next token",
     bearer: true,
     params: UserParams,
     body: RolesBody,
-    responses: { 200: { schema: z.object({ user: AdminUser }), description: 'The user' }, 400: ['validation_failed'], 404: ['not_found'], ...errors },
+    responses: {
+      200: { schema: z.object({ user: AdminUser }), description: 'The user' },
+      400: ['validation_failed'],
+      404: ['not_found'],
+      409: ['last_admin'],
+      ...errors,
+    },
   });
   router.put('/users/:id/roles', async (req, res) => {
     const { id } = parse(UserParams, req.params);
     const { roles } = parse(RolesBody, req.body);
-    const user = await users.setRoles(id, roles, clock.now());
-    if (!user) throw notFound('No such user.');
-    await audit.record({ type: 'user.roles_changed', userId: id, actorId: req.auth!.sub, ...clientInfo(req), details: { roles: roles.join(',') } });
+    const user = await usersService.setRoles(id, roles, actor(req));
     res.json({ user: adminView(user) });
   });
 
@@ -113,11 +115,11 @@ export function createAdminRouter(deps: {
     summary: 'Disable a user: every session and access token ends; login answers account_disabled',
     bearer: true,
     params: UserParams,
-    responses: { 204: { description: 'Disabled' }, 404: ['not_found'], ...errors },
+    responses: { 204: { description: 'Disabled' }, 404: ['not_found'], 409: ['last_admin'], ...errors },
   });
   router.post('/users/:id/disable', async (req, res) => {
     const { id } = parse(UserParams, req.params);
-    if (!(await auth.disableUser(id, req.auth!.sub, clientInfo(req)))) throw notFound('No such user.');
+    await usersService.disable(id, actor(req));
     res.status(204).end();
   });
 
@@ -131,8 +133,7 @@ export function createAdminRouter(deps: {
   });
   router.post('/users/:id/enable', async (req, res) => {
     const { id } = parse(UserParams, req.params);
-    if (!(await users.setDisabled(id, false, clock.now()))) throw notFound('No such user.');
-    await audit.record({ type: 'user.enabled', userId: id, actorId: req.auth!.sub, ...clientInfo(req) });
+    await usersService.enable(id, actor(req));
     res.status(204).end();
   });
 

@@ -3,7 +3,8 @@ import type { Clock } from '../lib/clock.ts';
 import { newId } from '../lib/ids.ts';
 import { normalizeEmail } from '../auth/email.ts';
 import { hashPassword, verifyPassword } from '../auth/password.ts';
-import type { UserRepository } from './user.repository.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
+import { ADMIN_ROLE, type UserRepository } from './user.repository.ts';
 
 /**
  * ADMIN_EMAIL/ADMIN_PASSWORD: make sure this admin exists. An existing account gains the admin
@@ -15,23 +16,25 @@ export async function ensureAdmin(
   admin: { email: string; password: string },
   clock: Clock,
   logger: Logger,
+  audit?: AuditLog,
 ): Promise<void> {
   const email = normalizeEmail(admin.email);
   const existing = await users.findCredentialsByEmail(email);
   const now = clock.now();
   if (!existing) {
-    await users.create({
+    const created = await users.create({
       id: newId(now),
       email,
       name: null,
       passwordHash: await hashPassword(admin.password),
-      roles: ['user', 'admin'],
+      roles: ['user', ADMIN_ROLE],
       now,
     });
+    await audit?.record({ type: 'user.created', userId: created.id, details: { roles: created.roles.join(','), via: 'config' } });
     logger.info({ email }, 'admin user created');
     return;
   }
-  if (existing.user.roles.includes('admin')) return;
+  if (existing.user.roles.includes(ADMIN_ROLE)) return;
   if (!(await verifyPassword(existing.passwordHash, admin.password)).ok) {
     logger.error(
       { email },
@@ -39,6 +42,9 @@ export async function ensureAdmin(
     );
     return;
   }
-  await users.setRoles(existing.user.id, [...existing.user.roles, 'admin'], now);
+  const roles = [...existing.user.roles, ADMIN_ROLE];
+  // Adding a role can never leave the site without an admin; the guard is only for removals.
+  await users.changeUnlessLastAdmin(existing.user.id, { roles }, now);
+  await audit?.record({ type: 'user.roles_changed', userId: existing.user.id, details: { roles: roles.join(','), removed: '', via: 'config' } });
   logger.info({ email }, 'admin role granted');
 }

@@ -1,4 +1,4 @@
-import type { Selectable } from 'kysely';
+import { PostgresAdapter, type Selectable } from 'kysely';
 import type { Db } from '../db/database.ts';
 import type { UserTable } from './user.table.ts';
 import type { User } from './user.ts';
@@ -6,6 +6,21 @@ import type { User } from './user.ts';
 export class EmailTakenError extends Error {
   override name = 'EmailTakenError';
 }
+
+export const ADMIN_ROLE = 'admin';
+
+/** Roles are a JSON array of lowercase names (ROLE_PATTERN), so the quoted name matches exactly. */
+const ADMIN_ROLES_LIKE = `%"${ADMIN_ROLE}"%`;
+
+const isEnabledAdmin = (user: User) => !user.disabled && user.roles.includes(ADMIN_ROLE);
+
+export type AdminChange = { roles: string[] } | { disabled: boolean };
+
+export type AdminChangeResult =
+  | { outcome: 'changed'; before: User; after: User }
+  | { outcome: 'not_found' }
+  /** The change would leave no enabled admin; nothing was written. */
+  | { outcome: 'last_admin' };
 
 const toUser = (row: Selectable<UserTable>): User => ({
   id: row.id,
@@ -80,18 +95,35 @@ export function createUserRepository(db: Db) {
       return result.numUpdatedRows > 0n;
     },
 
-    async setRoles(id: string, roles: string[], now: number): Promise<User | undefined> {
-      await db.updateTable('users').set({ roles: JSON.stringify(roles), updatedAt: now }).where('id', '=', id).execute();
-      return this.findById(id);
-    },
-
-    async setDisabled(id: string, disabled: boolean, now: number): Promise<boolean> {
-      const result = await db
-        .updateTable('users')
-        .set({ disabled: disabled ? 1 : 0, updatedAt: now })
-        .where('id', '=', id)
-        .executeTakeFirst();
-      return result.numUpdatedRows > 0n;
+    /**
+     * Changes a user's roles or disabled flag, unless that would leave no enabled admin. The
+     * check and the write are one transaction; on PostgreSQL it first locks every admin row,
+     * so two admins demoting each other at once cannot both succeed (the second sees the
+     * first's result). SQLite runs one write transaction at a time.
+     */
+    async changeUnlessLastAdmin(id: string, change: AdminChange, now: number): Promise<AdminChangeResult> {
+      return db.transaction().execute(async (trx) => {
+        const lock = trx.getExecutor().adapter instanceof PostgresAdapter;
+        let admins = trx.selectFrom('users').select(['id', 'disabled']).where('roles', 'like', ADMIN_ROLES_LIKE).orderBy('id');
+        if (lock) admins = admins.forUpdate();
+        const adminRows = await admins.execute();
+        let target = trx.selectFrom('users').selectAll().where('id', '=', id);
+        if (lock) target = target.forUpdate();
+        const row = await target.executeTakeFirst();
+        if (!row) return { outcome: 'not_found' } as const;
+        const before = toUser(row);
+        const after: User = 'roles' in change ? { ...before, roles: change.roles } : { ...before, disabled: change.disabled };
+        if (isEnabledAdmin(before) && !isEnabledAdmin(after)) {
+          const others = adminRows.filter((admin) => admin.id !== id && !admin.disabled);
+          if (others.length === 0) return { outcome: 'last_admin' } as const;
+        }
+        await trx
+          .updateTable('users')
+          .set({ roles: JSON.stringify(after.roles), disabled: after.disabled ? 1 : 0, updatedAt: now })
+          .where('id', '=', id)
+          .execute();
+        return { outcome: 'changed', before, after } as const;
+      });
     },
 
     /** Keyset pagination by id (UUIDv7, so also by creation time). */

@@ -37,9 +37,51 @@ describe('tessera CLI', () => {
     expect(JSON.parse(row.roles)).toEqual(['user', 'admin']);
     expect(row.passwordHash).toMatch(/^\$argon2id\$/);
 
-    expect(await c.run('user', 'roles', '--email', 'root@example.com', '--role', 'editor', '--role', 'editor')).toBe(0);
-    const updated = await database.db.selectFrom('users').select('roles').executeTakeFirstOrThrow();
+    expect(await c.run('user', 'create', '--email', 'ed@example.com', '--password', 'long enough pw')).toBe(0);
+    expect(await c.run('user', 'roles', '--email', 'ed@example.com', '--role', 'editor', '--role', 'editor')).toBe(0);
+    const updated = await database.db.selectFrom('users').select('roles').where('email', '=', 'ed@example.com').executeTakeFirstOrThrow();
     expect(JSON.parse(updated.roles)).toEqual(['editor']);
+    await database.close();
+  });
+
+  it('never takes the admin role from, or disables, the last enabled admin (409 last_admin)', async () => {
+    const c = cli();
+    expect(await c.run('user', 'create', '--email', 'root@example.com', '--password', 'long enough pw', '--role', 'admin')).toBe(0);
+    expect(await c.run('user', 'roles', '--email', 'root@example.com', '--role', 'user')).toBe(1);
+    expect(await c.run('user', 'disable', '--email', 'root@example.com')).toBe(1);
+    expect(c.err.filter((line) => line.includes('last_admin'))).toHaveLength(2);
+    const database = createDb(c.env.DATABASE_URL);
+    const root = await database.db.selectFrom('users').selectAll().where('email', '=', 'root@example.com').executeTakeFirstOrThrow();
+    expect(JSON.parse(root.roles)).toEqual(['user', 'admin']);
+    expect(root.disabled).toBe(0);
+
+    // With a second admin, the first may step down; then the second is the last one.
+    expect(await c.run('user', 'create', '--email', 'ops@example.com', '--password', 'long enough pw', '--role', 'admin')).toBe(0);
+    expect(await c.run('user', 'disable', '--email', 'root@example.com')).toBe(0);
+    expect(await c.run('user', 'roles', '--email', 'ops@example.com', '--role', 'user')).toBe(1);
+    // Enabling root again makes two enabled admins, so ops may now be demoted.
+    expect(await c.run('user', 'enable', '--email', 'root@example.com')).toBe(0);
+    expect(await c.run('user', 'roles', '--email', 'ops@example.com', '--role', 'user')).toBe(0);
+    await database.close();
+  });
+
+  it('disables and enables a user; every change is an audit event naming the CLI and the OS account', async () => {
+    const c = cli();
+    expect(await c.run('user', 'create', '--email', 'a@example.com', '--password', 'long enough pw')).toBe(0);
+    expect(await c.run('user', 'disable', '--email', 'A@example.com')).toBe(0);
+    const database = createDb(c.env.DATABASE_URL);
+    const row = () => database.db.selectFrom('users').selectAll().where('email', '=', 'a@example.com').executeTakeFirstOrThrow();
+    expect((await row()).disabled).toBe(1);
+    expect(await c.run('user', 'enable', '--email', 'a@example.com')).toBe(0);
+    expect((await row()).disabled).toBe(0);
+    expect(await c.run('user', 'enable', '--email', 'nobody@example.com')).toBe(1);
+
+    const events = await database.db.selectFrom('auditEvents').selectAll().orderBy('id').execute();
+    expect(events.map((e) => e.type)).toEqual(['user.created', 'user.disabled', 'user.enabled']);
+    for (const event of events) {
+      expect(event.userId).toBe((await row()).id);
+      expect(JSON.parse(event.details!)).toMatchObject({ via: 'cli', osUser: expect.any(String) });
+    }
     await database.close();
   });
 
@@ -78,9 +120,10 @@ describe('tessera CLI', () => {
     c.out.length = 0;
     expect(await c.run('keys', 'list')).toBe(0);
     expect(c.out).toHaveLength(3);
-    expect(c.out[1]).toMatch(/\tactive\t/);
+    // Published first: the new key signs only once every running server has had a key poll to load it.
+    expect(c.out[1]).toMatch(/\tpending\t/);
     expect(c.out[2]).toContain(firstKid!);
-    expect(c.out[2]).toMatch(/\tretiring\t/);
+    expect(c.out[2]).toMatch(/\tactive\t/);
   });
 
   it('refuses keys it cannot decrypt, naming KEY_ENCRYPTION_SECRET', async () => {
