@@ -112,5 +112,71 @@ describe('refresh token reuse detection', () => {
       expect((await refreshWith(t, c.body.refreshToken)).status).toBe(401);
       await expectRevoked(t, c.body.accessToken);
     });
+
+    it('the parent is exchanged at most once: a second replay inside the window is refresh_reused and ends both branches', async () => {
+      t = await createTestApp({ JWT_REFRESH_REUSE_INTERVAL: '10s' });
+      const a = await signupAndLogin(t.app);
+      const b = await refreshWith(t, a.refreshToken);
+      expect(b.status).toBe(200);
+      t.clock.advance(1000);
+      const sibling = await refreshWith(t, a.refreshToken);
+      expect(sibling.status).toBe(200);
+
+      t.clock.advance(1000);
+      const replay = await refreshWith(t, a.refreshToken);
+      expect(replay.status).toBe(401);
+      expect(replay.body.code).toBe('refresh_reused');
+      expect((await refreshWith(t, b.body.refreshToken)).status).toBe(401);
+      expect((await refreshWith(t, sibling.body.refreshToken)).status).toBe(401);
+      await expectRevoked(t, b.body.accessToken);
+      await expectRevoked(t, sibling.body.accessToken);
+    });
+
+    it('the two branches are one chain: rotating the sibling retires the child, and presenting the child is reuse', async () => {
+      t = await createTestApp({ JWT_REFRESH_REUSE_INTERVAL: '10s' });
+      const a = await signupAndLogin(t.app);
+      const child = await refreshWith(t, a.refreshToken);
+      const sibling = await refreshWith(t, a.refreshToken);
+      expect([child.status, sibling.status]).toEqual([200, 200]);
+
+      const next = await refreshWith(t, sibling.body.refreshToken);
+      expect(next.status).toBe(200);
+      // Much later (past the window), so only the chain rule applies.
+      t.clock.advance(60_000);
+      const retired = await refreshWith(t, child.body.refreshToken);
+      expect(retired.status).toBe(401);
+      expect(retired.body.code).toBe('refresh_reused');
+      expect((await refreshWith(t, next.body.refreshToken)).status).toBe(401);
+      await expectRevoked(t, next.body.accessToken);
+    });
+
+    it('rotating the child retires the sibling, even inside the window', async () => {
+      t = await createTestApp({ JWT_REFRESH_REUSE_INTERVAL: '10s' });
+      const a = await signupAndLogin(t.app);
+      const child = await refreshWith(t, a.refreshToken);
+      const sibling = await refreshWith(t, a.refreshToken);
+      const next = await refreshWith(t, child.body.refreshToken);
+      expect([child.status, sibling.status, next.status]).toEqual([200, 200, 200]);
+
+      const retired = await refreshWith(t, sibling.body.refreshToken);
+      expect(retired.status).toBe(401);
+      expect(retired.body.code).toBe('refresh_reused');
+      await expectRevoked(t, next.body.accessToken);
+    });
+
+    it('of 8 concurrent replays of a rotated parent at most one is honoured; a stolen parent cannot start chains', async () => {
+      t = await createTestApp({ JWT_REFRESH_REUSE_INTERVAL: '10s' });
+      const a = await signupAndLogin(t.app);
+      const child = await refreshWith(t, a.refreshToken);
+      expect(child.status).toBe(200);
+      const replays = await Promise.all(Array.from({ length: 8 }, () => refreshWith(t!, a.refreshToken)));
+      expect(replays.filter((r) => r.status === 200).length).toBeLessThanOrEqual(1);
+      // The first refused replay is reuse; replays that arrive after it find the session ended.
+      expect(replays.filter((r) => r.status === 401)).toHaveLength(replays.length - replays.filter((r) => r.status === 200).length);
+      expect(replays.some((r) => r.body.code === 'refresh_reused')).toBe(true);
+      // Reuse was detected, so the session is over for every branch.
+      expect((await refreshWith(t, child.body.refreshToken)).status).toBe(401);
+      for (const replay of replays.filter((r) => r.status === 200)) await expectRevoked(t, replay.body.accessToken);
+    });
   });
 });

@@ -46,6 +46,22 @@ describe('revocation across instances sharing one database', () => {
     expect((await request(b.app).post('/api/auth/refresh').send({ refreshToken: s.refreshToken })).status).toBe(401);
   });
 
+  it("an instance whose clock runs 10 s behind still delivers its revocations (the cursor is a sequence, not a time)", async () => {
+    // C's clock is 10 s behind B's: the rows it writes carry older createdAt times than B has already polled past.
+    const behind = fakeClock(clock.now() - 10_000);
+    const c = await openSecondInstance(a, behind);
+    extra.push(c.runtime);
+    const s = await signupAndLogin(a.app);
+    await b.runtime.revocations.poll();
+    clock.advance(2000);
+    behind.advance(2000);
+    await b.runtime.revocations.poll();
+
+    expect((await request(c.app).post('/api/auth/logout').send({ refreshToken: s.refreshToken })).status).toBe(204);
+    await b.runtime.revocations.poll();
+    expectRevoked(await protectedOn(b.app, s.accessToken));
+  });
+
   it('a logout with only the Bearer access token (jti revocation) reaches B too', async () => {
     const s = await signupAndLogin(a.app);
     const logout = await request(a.app).post('/api/auth/logout').set('Authorization', `Bearer ${s.accessToken}`);
