@@ -33,6 +33,9 @@ const work = mkdtempSync(join(tmpdir(), 'tessera-bench-'));
 const secrets = { refresh: newSecret(), keyEncryption: newSecret(), hmac: newSecret() };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Production does not serve /metrics without a token. */
+const BENCH_METRICS_TOKEN = 'bench-metrics-token-0123456789';
+
 async function startTessera(name: string, databaseUrl: string, extra: Record<string, string> = {}): Promise<ServerProcess> {
   return startServer({
     name,
@@ -46,6 +49,7 @@ async function startTessera(name: string, databaseUrl: string, extra: Record<str
       NODE_ENV: 'production',
       JWT_REFRESH_SECRET: secrets.refresh,
       KEY_ENCRYPTION_SECRET: secrets.keyEncryption,
+      METRICS_TOKEN: BENCH_METRICS_TOKEN,
       COOKIE_SECURE: 'false',
       // info rather than warn: 'tessera listening' is an info line (and at warn it never
       // appears); the server logs nothing per request at info, so throughput is the same.
@@ -96,7 +100,7 @@ async function refreshScenario(name: string, server: ServerProcess, sessions: ()
 }
 
 async function snapshot(server: ServerProcess): Promise<Record<string, number | undefined>> {
-  const metrics = await readMetrics(server.url);
+  const metrics = await readMetrics(server.url, BENCH_METRICS_TOKEN);
   return {
     'rss MiB': mib(metrics.process_resident_memory_bytes),
     'all processes rss MiB': mib(serverUsage(server).rssBytes),

@@ -125,7 +125,9 @@ export function createApp(deps: AppDeps): Express {
     );
     return checks;
   };
-  app.use(createOpsRouter({ ready, registry: metrics.registry, docs }));
+  app.use(
+    createOpsRouter({ ready, registry: metrics.registry, docs, metricsToken: config.metricsToken, production: config.env === 'production' }),
+  );
   app.use(createJwksRouter({ keystore, maxAgeSeconds: Math.min(300, Math.floor(config.keyPollMs / 1000)), docs }));
 
   app.use(

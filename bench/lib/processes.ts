@@ -235,8 +235,8 @@ const safeRead = (path: string): string => {
 };
 
 /** Unlabelled samples of the Prometheus text format at GET /metrics. */
-export async function readMetrics(url: string): Promise<Record<string, number>> {
-  const text = await (await fetch(`${url}/metrics`)).text();
+export async function readMetrics(url: string, token: string): Promise<Record<string, number>> {
+  const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
   const values: Record<string, number> = {};
   for (const line of text.split('\n')) {
     const match = /^([a-zA-Z_:][\w:]*) (\S+)$/.exec(line);

@@ -44,6 +44,10 @@ export interface Config {
   hashConcurrency: number;
   /** How long audit events are kept, in seconds. */
   auditRetention: number;
+  /** Bearer token for GET /metrics; unset: open in development, not served in production. */
+  metricsToken: string | undefined;
+  /** Slow-client limits, in ms: all headers within `headersMs`, the whole request within `requestMs` (else 408). */
+  httpTimeouts: { headersMs: number; requestMs: number };
   /** Notices about unsafe defaults, logged once at start. */
   warnings: string[];
 }

@@ -69,6 +69,18 @@ export function loadConfig(env: RawEnv): Config {
   if (e.COOKIE_PREFIXES && !cookieSecure) {
     throw new ConfigError('COOKIE_PREFIXES=true needs Secure cookies: browsers drop __Secure-/__Host- cookies without it (COOKIE_SECURE)');
   }
+  if (e.METRICS_TOKEN !== undefined && Buffer.byteLength(e.METRICS_TOKEN) < 16) {
+    throw new ConfigError('METRICS_TOKEN must be at least 16 bytes long');
+  }
+  if (production && e.METRICS_TOKEN === undefined) {
+    warnings.push('METRICS_TOKEN is not set: GET /metrics is not served (set it to let Prometheus scrape with a Bearer token)');
+  }
+  if (e.HTTP_HEADERS_TIMEOUT < 1000 || e.HTTP_REQUEST_TIMEOUT < 1000) {
+    throw new ConfigError('HTTP_HEADERS_TIMEOUT and HTTP_REQUEST_TIMEOUT must be at least 1s');
+  }
+  if (e.HTTP_HEADERS_TIMEOUT > e.HTTP_REQUEST_TIMEOUT) {
+    throw new ConfigError('HTTP_HEADERS_TIMEOUT must not be longer than HTTP_REQUEST_TIMEOUT');
+  }
   for (const origin of e.CORS_ORIGINS) {
     if (origin === '*' || !URL.canParse(origin)) {
       throw new ConfigError(`CORS_ORIGINS: "${origin}" is not an origin (credentialed CORS cannot use "*")`);
@@ -111,6 +123,8 @@ export function loadConfig(env: RawEnv): Config {
     verifyCacheSize: e.VERIFY_CACHE_SIZE,
     hashConcurrency: e.HASH_CONCURRENCY,
     auditRetention: e.AUDIT_RETENTION,
+    metricsToken: e.METRICS_TOKEN,
+    httpTimeouts: { headersMs: e.HTTP_HEADERS_TIMEOUT, requestMs: e.HTTP_REQUEST_TIMEOUT },
     warnings,
   };
 }

@@ -70,6 +70,9 @@ export const envSchema = z.object({
   HASH_CONCURRENCY: int(1, 64).default(Math.max(1, availableParallelism() - 1)),
   VERIFY_CACHE_SIZE: int(0, 1_000_000).default(10_000),
   KEY_POLL_INTERVAL: duration('KEY_POLL_INTERVAL', 'ms').default(30_000),
+  METRICS_TOKEN: z.string().optional(),
+  HTTP_HEADERS_TIMEOUT: duration('HTTP_HEADERS_TIMEOUT', 'ms').default(10_000),
+  HTTP_REQUEST_TIMEOUT: duration('HTTP_REQUEST_TIMEOUT', 'ms').default(30_000),
 });
 
 export type RawEnv = Record<string, string | undefined>;
