@@ -8,6 +8,7 @@ import { ConfigError } from './config/errors.ts';
 import { systemClock } from './lib/clock.ts';
 import { createLogger } from './lib/logger.ts';
 import { createApp } from './app.ts';
+import { createHttpServer } from './http-server.ts';
 import { openDatabase, openKeystore, openRuntime } from './runtime.ts';
 
 const DRAIN_TIMEOUT_MS = 10_000;
@@ -16,7 +17,8 @@ const DRAIN_TIMEOUT_MS = 10_000;
 async function serve(config: Config, logger: Logger): Promise<void> {
   const runtime = await openRuntime(config, systemClock, logger);
   const app = createApp({ config, ...runtime, clock: systemClock, logger });
-  const server: Server = app.listen(config.port, () => {
+  const server: Server = createHttpServer(app, config.httpTimeouts);
+  server.listen(config.port, () => {
     logger.info(
       { port: config.port, database: runtime.database.dialect, algorithm: config.jwt.algorithm, pid: process.pid },
       'tessera listening',
