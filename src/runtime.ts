@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config/config.ts';
 import { isHmac, type Algorithm } from './config/schema.ts';
 import { createDb, type DatabaseHandle } from './db/create-db.ts';
+import { PRIVATE_DIR_MODE, tighten } from './lib/private-files.ts';
 import type { Db } from './db/database.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import type { Clock } from './lib/clock.ts';
@@ -32,6 +33,9 @@ export interface Runtime {
 }
 
 export async function openDatabase(config: Config, logger?: Logger): Promise<DatabaseHandle> {
+  // DATA_DIR is Tessera's own folder (database, development secrets): private, also when an
+  // older version created it world-readable.
+  tighten(config.dataDir, PRIVATE_DIR_MODE);
   const database = createDb(config.database.url, {
     poolSize: config.database.poolSize,
     onError: (error) => logger?.warn({ err: error }, 'database connection lost; the pool will reconnect'),

@@ -1,4 +1,5 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { ensurePrivateDir, PRIVATE_FILE_MODE, tighten } from '../lib/private-files.ts';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -18,9 +19,13 @@ export function devSecret(dataDir: string, name: SecretName, persist: boolean): 
     // No file yet (or unreadable): start a new one.
   }
   const existing = stored[name];
-  if (existing) return existing;
+  if (existing) {
+    tighten(file, PRIVATE_FILE_MODE);
+    return existing;
+  }
   const secret = randomBytes(32).toString('base64url');
-  mkdirSync(dataDir, { recursive: true });
-  writeFileSync(file, JSON.stringify({ ...stored, [name]: secret }, null, 2), { mode: 0o600 });
+  ensurePrivateDir(dataDir);
+  writeFileSync(file, JSON.stringify({ ...stored, [name]: secret }, null, 2), { mode: PRIVATE_FILE_MODE });
+  tighten(file, PRIVATE_FILE_MODE);
   return secret;
 }

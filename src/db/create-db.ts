@@ -1,10 +1,11 @@
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
 import { CamelCasePlugin, Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import type { DatabaseSchema, Db, Dialect } from './database.ts';
 import { ConfigError } from '../config/errors.ts';
+import { ensurePrivateFile, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, tighten } from '../lib/private-files.ts';
+import { existsSync, mkdirSync } from 'node:fs';
 
 export interface DatabaseHandle {
   db: Db;
@@ -46,9 +47,16 @@ export function createDb(url: string, options: { poolSize?: number; onError?: (e
   }
   if (url.startsWith('sqlite:')) {
     const path = url.slice('sqlite:'.length);
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    if (path !== ':memory:') {
+      // A new folder is private; an existing one may be shared (/var/lib, /tmp) and is left as it is.
+      if (!existsSync(dirname(path))) mkdirSync(dirname(path), { recursive: true, mode: PRIVATE_DIR_MODE });
+      // SQLite gives its -wal and -shm files the database file's mode, so 0600 here covers them.
+      ensurePrivateFile(path);
+    }
     const database = new SQLite(path);
     database.pragma('journal_mode = WAL');
+    // -wal/-shm left by an older version with wider modes.
+    if (path !== ':memory:') for (const suffix of ['-wal', '-shm']) tighten(path + suffix, PRIVATE_FILE_MODE);
     database.pragma('synchronous = NORMAL');
     database.pragma('foreign_keys = ON');
     database.pragma('busy_timeout = 5000');
