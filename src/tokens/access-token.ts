@@ -3,6 +3,7 @@ import { LRUCache } from 'lru-cache';
 import type { Clock } from '../lib/clock.ts';
 import { newId } from '../lib/ids.ts';
 import { isAccessClaims, type AccessClaims } from './claims.ts';
+import { isHighS, withLowS } from './ecdsa-low-s.ts';
 import { readHeader } from './jwt-header.ts';
 import type { KeyEntry, Keystore } from './keystore.ts';
 import { checkTimes } from './time-checks.ts';
@@ -61,11 +62,12 @@ export function createAccessTokens(options: AccessTokenOptions) {
     let sign = signers.get(entry.kid);
     if (!sign) {
       if (!entry.signingKey) throw new Error(`key ${entry.kid} cannot sign`);
-      sign = createSigner({
+      const signer = createSigner({
         key: entry.signingKey,
         algorithm: entry.alg,
-            header: { alg: entry.alg, typ: ACCESS_TOKEN_TYPE, kid: entry.kid },
+        header: { alg: entry.alg, typ: ACCESS_TOKEN_TYPE, kid: entry.kid },
       }) as Sign;
+      sign = entry.alg === 'ES256' ? (payload) => withLowS(signer(payload)) : signer;
       signers.set(entry.kid, sign);
     }
     return sign;
@@ -116,6 +118,9 @@ export function createAccessTokens(options: AccessTokenOptions) {
     const entry = keystore.find(header.kid);
     if (!entry) throw new TokenError('unknown_key', 'The token was signed by an unknown key.');
     if (header.alg !== entry.alg) throw new TokenError('invalid', 'The token algorithm does not match its key.');
+    if (entry.alg === 'ES256' && isHighS(Buffer.from(token.slice(token.lastIndexOf('.') + 1), 'base64url'))) {
+      throw new TokenError('invalid', 'The token signature is not in its canonical (low-S) form.');
+    }
     let payload: Record<string, unknown>;
     try {
       payload = verifierFor(entry)(token).payload;

@@ -15,6 +15,10 @@ const KEY_POINTING_HEADERS = ['jwk', 'jku', 'x5u', 'x5c'];
 
 const SEGMENT = /^[A-Za-z0-9_-]+$/;
 
+/** The segment is exactly what encoding its own bytes gives back (SEGMENT already excludes padding). */
+const isCanonicalBase64url = (segment: string): boolean =>
+  Buffer.from(segment, 'base64url').toString('base64url') === segment;
+
 /**
  * Reads a compact JWS header so the right key can be chosen by `kid` before the
  * signature is checked. Throws TokenError('invalid') for anything that is not a
@@ -26,6 +30,9 @@ export function readHeader(token: string): JwtHeader {
   if (parts.length !== 3 || !parts.every((part) => SEGMENT.test(part))) {
     throw new TokenError('invalid', 'The token is not a signed JWT.');
   }
+  // One spelling per token: base64url without padding and with zero trailing bits. Decoders
+  // ignore those bits, so 16 spellings of a signature's last character would all verify.
+  if (!parts.every(isCanonicalBase64url)) throw new TokenError('invalid', 'The token is not canonical base64url.');
   let header: unknown;
   try {
     header = JSON.parse(Buffer.from(parts[0]!, 'base64url').toString('utf8'));

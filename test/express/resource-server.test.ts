@@ -5,6 +5,7 @@ import { createResourceServer } from '../../examples/resource-server/app.ts';
 import { problemHandler, requireAuth } from '../../src/express/index.ts';
 import { fakeClock } from '../helpers/clock.ts';
 import { listen } from '../helpers/listen.ts';
+import { publishDelayMs } from '../../src/runtime.ts';
 import { createTestApp, loginAsAdmin, signupAndLogin, type TestApp } from '../helpers/test-app.ts';
 
 describe('resource-server middleware (JWKS)', () => {
@@ -64,6 +65,7 @@ describe('resource-server middleware (JWKS)', () => {
     expect(jwksHits).toBe(1);
 
     await t.runtime.keystore.rotate();
+    t.clock.advance(publishDelayMs(t.config)); // the new key signs once published for a poll
     const after = await signupAndLogin(t.app);
     // The new kid is unknown to the resource server; but it fetched less than 30 s ago (cooldown).
     // jose's cooldown is on the real clock, so the first unknown kid waits for it: verify the
@@ -92,6 +94,7 @@ describe('resource-server middleware (JWKS)', () => {
     const before = await signupAndLogin(t.app);
     expect((await request(api).get('/x').set('Authorization', `Bearer ${before.accessToken}`)).status).toBe(200);
     await t.runtime.keystore.rotate();
+    t.clock.advance(publishDelayMs(t.config)); // the new key signs once published for a poll
     const after = await signupAndLogin(t.app);
     expect((await request(api).get('/x').set('Authorization', `Bearer ${after.accessToken}`)).status).toBe(200);
     expect(jwksHits).toBe(2);

@@ -5,6 +5,7 @@
 import { createHmac, sign as cryptoSign, type KeyObject } from 'node:crypto';
 import { expect } from 'vitest';
 import type { Response } from 'supertest';
+import { withLowS } from '../../src/tokens/ecdsa-low-s.ts';
 
 export type Json = Record<string, unknown>;
 
@@ -27,11 +28,11 @@ export function without(obj: Json, name: string): Json {
 export const decodeHeader = (token: string): Json => decodeSegment(token, 0);
 export const decodePayload = (token: string): Json => decodeSegment(token, 1);
 
-/** ES256 (raw r||s signature, as JWS requires). */
+/** ES256 (raw r||s signature, as JWS requires), in the low-S form Tessera accepts (see ecdsa-low-s.ts). */
 export function signEs256(header: Json, payload: Json, key: KeyObject): string {
   const input = `${encodeJson(header)}.${encodeJson(payload)}`;
   const signature = cryptoSign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' });
-  return `${input}.${b64u(signature)}`;
+  return withLowS(`${input}.${b64u(signature)}`);
 }
 
 export function signHmac(header: Json, payload: Json, secret: string | Buffer, hash = 'sha256'): string {
