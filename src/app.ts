@@ -6,6 +6,7 @@ import type { DatabaseHandle } from './db/create-db.ts';
 import type { Clock } from './lib/clock.ts';
 import { createAuthService } from './auth/auth.service.ts';
 import { createPasswordHasher } from './auth/password.ts';
+import { createDeviceCookies } from './auth/device-cookie.ts';
 import { createAuditLog } from './audit/audit-log.ts';
 import { createAuthRouter } from './auth/auth.routes.ts';
 import { MessageResponse, ProtectedResponse } from './auth/auth.schemas.ts';
@@ -88,6 +89,7 @@ export function createApp(deps: AppDeps): Express {
     throttle,
     audit,
     passwords,
+    devices: createDeviceCookies(config.jwt.refreshSecret, clock),
   });
   const usersService = createUsersService({ users, endSessions, audit, clock });
   const csrf = createCsrf(config);

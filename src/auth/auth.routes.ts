@@ -46,7 +46,7 @@ export function createAuthRouter(deps: AuthRoutesDeps): Router {
       return undefined;
     }
   };
-  const refreshCookie = cookieNames(config).refresh;
+  const { refresh: refreshCookie, device: deviceCookie } = cookieNames(config);
 
   /**
    * The refresh token from the body or, when the body has none, the cookie. A cookie-borne
@@ -98,7 +98,7 @@ export function createAuthRouter(deps: AuthRoutesDeps): Router {
   router.post('/login', async (req, res) => {
     const body = parse(LoginBody, req.body);
     try {
-      const issued = await auth.login(body.email, body.password, clientInfo(req));
+      const issued = await auth.login(body.email, body.password, clientInfo(req), readCookie(req, deviceCookie));
       deps.onLogin('success');
       sendTokens(res, config, csrf, issued);
     } catch (error) {

@@ -15,6 +15,7 @@ import { TokenError } from '../tokens/token-error.ts';
 import { EmailTakenError, type UserRepository } from '../users/user.repository.ts';
 import type { User } from '../users/user.ts';
 import { normalizeEmail } from './email.ts';
+import type { DeviceCookies } from './device-cookie.ts';
 import type { PasswordHasher } from './password.ts';
 import { passwordEmailProblem } from './password-rules.ts';
 
@@ -31,6 +32,8 @@ export interface IssuedTokens {
   accessExpiresIn: number;
   refreshToken: string;
   refreshExpiresIn: number;
+  /** A new device cookie value, after a password login. */
+  deviceToken?: string;
 }
 
 export interface AuthServiceDeps {
@@ -45,6 +48,7 @@ export interface AuthServiceDeps {
   throttle: AccountThrottle;
   audit: AuditLog;
   passwords: PasswordHasher;
+  devices: DeviceCookies;
 }
 
 const NO_CLIENT: ClientInfo = { userAgent: null, ip: null };
@@ -53,7 +57,7 @@ export const DEFAULT_ROLES = ['user'];
 
 /** Signup, login, rotation and the ways a session ends. HTTP-free: routes adapt it. */
 export function createAuthService(deps: AuthServiceDeps) {
-  const { config, clock, logger, users, sessions, accessTokens, refreshTokens, endSessions, throttle, audit, passwords } = deps;
+  const { config, clock, logger, users, sessions, accessTokens, refreshTokens, endSessions, throttle, audit, passwords, devices } = deps;
   /** A hash to verify against when the email is unknown, so both failures cost the same. */
   const dummyHash = passwords.hash(`dummy-${newId(clock.now())}`);
 
@@ -69,7 +73,11 @@ export function createAuthService(deps: AuthServiceDeps) {
       return 0;
     });
     if (lockedMs > 0) {
-      await audit.record({ type: 'login.locked', ...client, details: { scope: key.split(':')[0]!, seconds: Math.ceil(lockedMs / 1000) } });
+      await audit.record({
+        type: 'login.locked',
+        ...client,
+        details: { scope: key.split(':')[0] ?? key, seconds: Math.ceil(lockedMs / 1000) },
+      });
       throw rateLimited(Math.ceil(lockedMs / 1000));
     }
     const result = await check();
@@ -137,14 +145,19 @@ export function createAuthService(deps: AuthServiceDeps) {
       }
     },
 
-    /** Checks a password against an email; same work and answer for an unknown email and a wrong password. */
-    async checkCredentials(emailInput: string, password: string, client = NO_CLIENT): Promise<User> {
+    /**
+     * Checks a password against an email; same work and answer for an unknown email and a wrong
+     * password. Attempts are counted against the account, or, with a valid device cookie for
+     * this email, against that browser only: failures from elsewhere never lock it out.
+     */
+    async checkCredentials(emailInput: string, password: string, client = NO_CLIENT, deviceCookie?: string): Promise<User> {
       const email = normalizeEmail(emailInput);
-      return throttled(`login:${email}`, client, () => verifyCredentials(email, password, client));
+      const device = devices.deviceFor(deviceCookie, email);
+      return throttled(device ? `device:${device}` : `login:${email}`, client, () => verifyCredentials(email, password, client));
     },
 
-    async login(emailInput: string, password: string, client: ClientInfo): Promise<IssuedTokens> {
-      const user = await this.checkCredentials(emailInput, password, client);
+    async login(emailInput: string, password: string, client: ClientInfo, deviceCookie?: string): Promise<IssuedTokens> {
+      const user = await this.checkCredentials(emailInput, password, client, deviceCookie);
       const now = clock.now();
       const sessionId = newId(now);
       const absoluteExpiresAt = config.sessionMaxLifetime ? now + config.sessionMaxLifetime * 1000 : null;
@@ -168,7 +181,7 @@ export function createAuthService(deps: AuthServiceDeps) {
         throw accountDisabled();
       }
       await audit.record({ type: 'login.success', userId: user.id, ...client, details: { sessionId } });
-      return issue(user, sessionId, { token: refresh.token, exp: refresh.claims.exp });
+      return { ...issue(user, sessionId, { token: refresh.token, exp: refresh.claims.exp }), deviceToken: devices.issue(user.email) };
     },
 
     /** Verifies a refresh token's signature and type; maps failures to the contract's codes. */

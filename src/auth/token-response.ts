@@ -1,6 +1,7 @@
 import type { Response } from 'express';
 import type { Config } from '../config/config.ts';
-import { setSessionCookies } from '../http/cookies.ts';
+import { setDeviceCookie, setSessionCookies } from '../http/cookies.ts';
+import { DEVICE_LIFETIME_SECONDS } from './device-cookie.ts';
 import type { Csrf } from '../http/csrf.ts';
 import { toPublicUser } from '../users/user.ts';
 import type { IssuedTokens } from './auth.service.ts';
@@ -20,6 +21,7 @@ export function sendTokens(res: Response, config: Config, csrf: Csrf, issued: Is
       csrfToken: csrf.tokenFor(issued.sessionId),
       maxAgeSeconds: issued.refreshExpiresIn,
     });
+    if (issued.deviceToken) setDeviceCookie(res, config, issued.deviceToken, DEVICE_LIFETIME_SECONDS);
   }
   res.status(200).json({
     tokenType: 'Bearer',

@@ -9,10 +9,10 @@ export const REFRESH_COOKIE_PATH = '/api/auth';
  * browser itself enforces more: `__Secure-refresh_token` can only be set over HTTPS, and
  * `__Host-csrf_token` also cannot be set by a sibling subdomain (no Domain, Path=/).
  */
-export function cookieNames(config: Config): { refresh: string; csrf: string } {
+export function cookieNames(config: Config): { refresh: string; csrf: string; device: string } {
   return config.cookiePrefixes
-    ? { refresh: '__Secure-refresh_token', csrf: '__Host-csrf_token' }
-    : { refresh: 'refresh_token', csrf: 'csrf_token' };
+    ? { refresh: '__Secure-refresh_token', csrf: '__Host-csrf_token', device: '__Secure-device' }
+    : { refresh: 'refresh_token', csrf: 'csrf_token', device: 'device' };
 }
 
 export function readCookie(req: Request, name: string): string | undefined {
@@ -31,6 +31,20 @@ export function setSessionCookies(res: Response, config: Config, values: { refre
   const base = { sameSite: 'strict' as const, secure: config.cookieSecure, maxAge: values.maxAgeSeconds * 1000 };
   res.cookie(names.refresh, values.refreshToken, { ...base, httpOnly: true, path: REFRESH_COOKIE_PATH });
   res.cookie(names.csrf, values.csrfToken, { ...base, httpOnly: false, path: '/' });
+}
+
+/**
+ * The device cookie (see auth/device-cookie.ts): HttpOnly, sent only to /api/auth, kept across
+ * logouts, since it names the browser rather than a session.
+ */
+export function setDeviceCookie(res: Response, config: Config, value: string, maxAgeSeconds: number) {
+  res.cookie(cookieNames(config).device, value, {
+    sameSite: 'strict',
+    secure: config.cookieSecure,
+    httpOnly: true,
+    path: REFRESH_COOKIE_PATH,
+    maxAge: maxAgeSeconds * 1000,
+  });
 }
 
 export function clearSessionCookies(res: Response, config: Config) {
