@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from './config/config.ts';
-import { isHmac, type Algorithm } from './config/schema.ts';
+import { isHmac, type Algorithm } from './tokens/algorithms.ts';
 import { createDb, type DatabaseHandle } from './db/create-db.ts';
 import { PRIVATE_DIR_MODE, tighten } from './lib/private-files.ts';
 import type { Db } from './db/database.ts';
@@ -16,10 +16,10 @@ import { createAuditLog } from './audit/audit-log.ts';
 import { pino } from 'pino';
 import { createRateLimiters, type RateLimiters } from './http/rate-limit.ts';
 import { RedisRateLimitStore } from './http/redis-rate-limit-store.ts';
-import { createRedisThrottle, type AccountThrottle } from './http/account-throttle.ts';
+import { createRedisThrottle, type AccountThrottle } from './auth/account-throttle.ts';
+import { createServices } from './services.ts';
 import { createRedisClients } from './redis/redis-clients.ts';
 import { createRedisBroadcast } from './revocation/redis-broadcast.ts';
-import { createUserRepository } from './users/user.repository.ts';
 
 export interface Runtime {
   database: DatabaseHandle;
@@ -87,9 +87,6 @@ export async function openRuntime(config: Config, clock: Clock, logger: Logger):
   const database = await openDatabase(config, logger);
   try {
     const keystore = await openKeystore(config, database.db, clock);
-    if (config.admin) {
-      await ensureAdmin(createUserRepository(database.db), config.admin, clock, logger, createAuditLog(database.db, clock, logger));
-    }
     const redis = config.redisUrl ? createRedisClients(config.redisUrl, logger) : undefined;
     const revocations = createRevocations({
       db: database.db,
@@ -101,6 +98,10 @@ export async function openRuntime(config: Config, clock: Clock, logger: Logger):
       ...(redis ? { broadcast: createRedisBroadcast(redis, logger) } : {}),
     });
     await revocations.start();
+    if (config.admin) {
+      const services = createServices({ config, db: database.db, keystore, revocations, clock, logger });
+      await ensureAdmin({ users: services.users, repository: services.userRepository, logger }, config.admin);
+    }
     // A rotation made elsewhere (CLI, another instance) is picked up within KEY_POLL_INTERVAL;
     // a token signed by a key we have not seen yet triggers an earlier reload (authenticate.ts).
     const keyPoll = setInterval(() => {

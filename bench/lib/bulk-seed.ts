@@ -11,7 +11,7 @@ import { closeSync, fsyncSync, openSync } from 'node:fs';
 import SQLite from 'better-sqlite3';
 import { createDb } from '../../src/db/create-db.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
-import { hashPassword } from '../../src/auth/password.ts';
+import { hashPassword } from '../../src/users/password.ts';
 import { sha256 } from '../../src/lib/hash.ts';
 import { systemClock } from '../../src/lib/clock.ts';
 import { createRefreshTokens } from '../../src/tokens/refresh-token.ts';

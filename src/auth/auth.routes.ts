@@ -1,51 +1,37 @@
-import { Router, type Request, type RequestHandler } from 'express';
+import type { Request } from 'express';
 import type { Config } from '../config/config.ts';
+import { clientInfo } from '../http/client-info.ts';
 import { clearSessionCookies, cookieNames, readCookie } from '../http/cookies.ts';
 import type { Csrf } from '../http/csrf.ts';
-import { AppError, bearerFailure } from '../http/errors.ts';
-import type { ApiDocs } from '../http/openapi.ts';
+import { endpoint, type Endpoint } from '../http/endpoint.ts';
 import { parse } from '../http/validate.ts';
-import { bearerToken } from '../http/authenticate.ts';
-import type { Revocations } from '../revocation/revocations.ts';
+import { DomainError, refreshFailed } from '../lib/errors.ts';
+import type { SessionsService } from '../sessions/sessions.service.ts';
 import type { AccessTokens } from '../tokens/access-token.ts';
-import type { UserRepository } from '../users/user.repository.ts';
+import { bearerToken } from '../tokens/require-auth.ts';
+import type { UsersService } from '../users/users.service.ts';
+import { UserResponse } from '../users/user.schemas.ts';
 import { toPublicUser } from '../users/user.ts';
-import type { AuthService } from './auth.service.ts';
-import {
-  LoginBody,
-  PasswordChangeBody,
-  RefreshBody,
-  SignupBody,
-  TokenResponse,
-  UserResponse,
-} from './auth.schemas.ts';
+import { LoginBody, PasswordChangeBody, RefreshBody, SignupBody, TokenResponse } from './auth.schemas.ts';
+import type { CredentialsService } from './credentials.service.ts';
 import { noStore, sendTokens } from './token-response.ts';
-import { clientInfo } from '../http/client-info.ts';
 
 export interface AuthRoutesDeps {
   config: Config;
-  auth: AuthService;
-  users: UserRepository;
+  users: UsersService;
+  credentials: CredentialsService;
+  sessions: SessionsService;
   csrf: Csrf;
   accessTokens: AccessTokens;
-  revocations: Revocations;
-  requireAuth: RequestHandler;
-  onLogin(outcome: 'success' | 'invalid_credentials' | 'account_disabled' | 'rate_limited' | 'error'): void;
+  onLogin(outcome: string): void;
   onRefresh(outcome: string): void;
-  docs: ApiDocs;
 }
 
+const TOKENS = { schema: TokenResponse, headers: ['Set-Cookie', 'Cache-Control'] } as const;
 
-export function createAuthRouter(deps: AuthRoutesDeps): Router {
-  const { config, auth, users, csrf, accessTokens, revocations, requireAuth, docs } = deps;
-  const router = Router();
-  const verifiedOrUndefined = (token: string) => {
-    try {
-      return accessTokens.verify(token);
-    } catch {
-      return undefined;
-    }
-  };
+/** Signup, login, refresh, logout, logout-all, me, password change. */
+export function authEndpoints(deps: AuthRoutesDeps): Endpoint[] {
+  const { config, users, credentials, sessions, csrf, accessTokens } = deps;
   const { refresh: refreshCookie, device: deviceCookie } = cookieNames(config);
 
   /**
@@ -57,161 +43,151 @@ export function createAuthRouter(deps: AuthRoutesDeps): Router {
     if (body.refreshToken) return body.refreshToken;
     const cookie = readCookie(req, refreshCookie);
     if (!cookie) return undefined;
-    const claims = auth.readRefreshToken(cookie);
-    csrf.check(req, claims.sid);
+    csrf.check(req, sessions.readRefreshToken(cookie).sid);
     return cookie;
   };
 
-  docs.describe({
-    method: 'post',
-    path: '/api/auth/signup',
-    summary: 'Create an account (roles ["user"])',
-    body: SignupBody,
-    responses: {
-      201: { schema: UserResponse, description: 'The new user' },
-      400: ['validation_failed', 'malformed_json'],
-      409: ['email_taken'],
-      413: ['payload_too_large'],
-      415: ['unsupported_media_type'],
-      429: ['rate_limited'],
-    },
-  });
-  router.post('/signup', async (req, res) => {
-    const body = parse(SignupBody, req.body);
-    const user = await auth.signup(body, clientInfo(req));
-    res.status(201).json({ user: toPublicUser(user) });
-  });
-
-  docs.describe({
-    method: 'post',
-    path: '/api/auth/login',
-    summary: 'Log in: access token, refresh token (body and/or HttpOnly cookie) and CSRF cookie',
-    body: LoginBody,
-    responses: {
-      200: { schema: TokenResponse, description: 'Tokens; Set-Cookie refresh_token and csrf_token' },
-      400: ['validation_failed', 'malformed_json'],
-      401: ['invalid_credentials'],
-      403: ['account_disabled'],
-      429: ['rate_limited'],
-    },
-  });
-  router.post('/login', async (req, res) => {
-    const body = parse(LoginBody, req.body);
+  /** Counts an outcome in /metrics, then lets the error through. */
+  const counted = async <T>(count: (outcome: string) => void, work: () => Promise<T>): Promise<T> => {
     try {
-      const issued = await auth.login(body.email, body.password, clientInfo(req), readCookie(req, deviceCookie));
-      deps.onLogin('success');
-      sendTokens(res, config, csrf, issued);
+      const result = await work();
+      count('success');
+      return result;
     } catch (error) {
-      const code = error instanceof AppError ? error.code : undefined;
-      deps.onLogin(code === 'invalid_credentials' || code === 'account_disabled' || code === 'rate_limited' ? code : 'error');
+      count(error instanceof DomainError ? error.code : 'error');
       throw error;
     }
-  });
+  };
 
-  docs.describe({
-    method: 'post',
-    path: '/api/auth/refresh',
-    summary: 'Rotate a refresh token: new access and refresh tokens',
-    description: 'Reusing a rotated refresh token ends the whole session (refresh_reused).',
-    body: RefreshBody,
-    responses: {
-      200: { schema: TokenResponse, description: 'New tokens' },
-      401: ['missing_token', 'invalid_token', 'token_expired', 'refresh_reused'],
-      403: ['csrf_failed'],
-    },
-  });
-  router.post('/refresh', async (req, res) => {
-    const token = presentedRefreshToken(req);
-    if (!token) throw new AppError(401, 'missing_token', 'Send refreshToken in the body or the refresh_token cookie.');
-    try {
-      const issued = await auth.refresh(token, clientInfo(req));
-      deps.onRefresh('success');
-      sendTokens(res, config, csrf, issued);
-    } catch (error) {
-      deps.onRefresh(error instanceof AppError ? error.code : 'error');
-      throw error;
-    }
-  });
+  return [
+    endpoint({
+      method: 'post',
+      path: '/api/auth/signup',
+      operationId: 'signup',
+      summary: 'Create an account (roles ["user"])',
+      access: 'public',
+      body: SignupBody,
+      responses: { 201: { schema: UserResponse, description: 'The new user' }, errors: ['email_taken'] },
+      async handler({ body, req, res }) {
+        const user = await users.create(body, { actorId: null, via: 'self', ...clientInfo(req) });
+        res.status(201).json({ user: toPublicUser(user) });
+      },
+    }),
 
-  docs.describe({
-    method: 'post',
-    path: '/api/auth/logout',
-    summary: 'End the session of a refresh token; revoke the Bearer access token if one is sent',
-    body: RefreshBody,
-    responses: { 204: { description: 'Always, also for an unknown or ended session' }, 403: ['csrf_failed'] },
-  });
-  router.post('/logout', async (req, res) => {
-    const refreshToken = (() => {
-      try {
-        return presentedRefreshToken(req);
-      } catch (error) {
-        // A garbage or expired token has no session to end; only a CSRF refusal is an answer.
-        if (error instanceof AppError && error.code === 'csrf_failed') throw error;
-        if (error instanceof AppError && error.status === 401) return undefined;
-        throw error;
-      }
-    })();
-    await auth.logout(refreshToken, clientInfo(req));
-    const access = bearerToken(req);
-    const claims = access ? verifiedOrUndefined(access) : undefined;
-    // Only an unverifiable token is ignored: a failure to record the revocation is an error.
-    if (claims) await revocations.revokeToken(claims.jti, claims.exp);
-    noStore(res);
-    clearSessionCookies(res, config);
-    res.status(204).end();
-  });
+    endpoint({
+      method: 'post',
+      path: '/api/auth/login',
+      operationId: 'login',
+      summary: 'Log in: access token, refresh token (body and/or HttpOnly cookie), CSRF cookie and device cookie',
+      access: 'public',
+      body: LoginBody,
+      responses: { 200: { ...TOKENS, description: 'Tokens; Set-Cookie refresh_token, csrf_token and device' }, errors: ['invalid_credentials', 'account_disabled'] },
+      async handler({ body, req, res }) {
+        const client = clientInfo(req);
+        const { issued, deviceToken } = await counted(deps.onLogin, async () => {
+          const checked = await credentials.check(body.email, body.password, client, readCookie(req, deviceCookie));
+          return { issued: await sessions.start(checked.user, client), deviceToken: checked.deviceToken };
+        });
+        sendTokens(res, config, csrf, issued, deviceToken);
+      },
+    }),
 
-  docs.describe({
-    method: 'post',
-    path: '/api/auth/logout-all',
-    summary: 'End every session of the user and revoke their access tokens',
-    bearer: true,
-    responses: { 204: { description: 'Done' }, 401: ['missing_token', 'invalid_token', 'token_expired', 'token_revoked'] },
-  });
-  router.post('/logout-all', requireAuth, async (req, res) => {
-    await auth.logoutAll(req.auth!.sub, clientInfo(req));
-    clearSessionCookies(res, config);
-    res.status(204).end();
-  });
+    endpoint({
+      method: 'post',
+      path: '/api/auth/refresh',
+      operationId: 'refresh',
+      summary: 'Rotate a refresh token: new access and refresh tokens',
+      description: 'The refresh token comes from the body or, without one, the refresh_token cookie (then X-CSRF-Token is required). Reusing a rotated refresh token ends the whole session (refresh_reused).',
+      access: 'refresh',
+      body: RefreshBody,
+      responses: { 200: { ...TOKENS, description: 'New tokens' }, errors: ['missing_token', 'invalid_token', 'token_expired', 'refresh_reused', 'csrf_failed'] },
+      async handler({ req, res }) {
+        const issued = await counted(deps.onRefresh, async () => {
+          const token = presentedRefreshToken(req);
+          if (!token) throw refreshFailed('missing_token', 'Send refreshToken in the body or the refresh_token cookie.');
+          return sessions.refresh(token, clientInfo(req));
+        });
+        sendTokens(res, config, csrf, issued);
+      },
+    }),
 
-  docs.describe({
-    method: 'get',
-    path: '/api/auth/me',
-    summary: 'The current user',
-    bearer: true,
-    responses: { 200: { schema: UserResponse, description: 'The user' }, 401: ['missing_token', 'invalid_token'] },
-  });
-  router.get('/me', requireAuth, async (req, res) => {
-    const user = await users.findById(req.auth!.sub);
-    if (!user) throw bearerFailure('invalid_token', 'The user of this token no longer exists.');
-    res.json({ user: toPublicUser(user) });
-  });
+    endpoint({
+      method: 'post',
+      path: '/api/auth/logout',
+      operationId: 'logout',
+      summary: 'End the session of a refresh token; revoke the Bearer access token if one is sent',
+      access: 'refresh',
+      body: RefreshBody,
+      responses: { 204: { description: 'Always, also for an unknown or ended session; the cookies are cleared', headers: ['Set-Cookie'] }, errors: ['csrf_failed'] },
+      async handler({ req, res }) {
+        let refreshToken: string | undefined;
+        try {
+          refreshToken = presentedRefreshToken(req);
+        } catch (error) {
+          // A garbage or expired token has no session to end; only a CSRF refusal (or a bad body) is an answer.
+          if (!(error instanceof DomainError && (error.code === 'invalid_token' || error.code === 'token_expired'))) throw error;
+        }
+        await sessions.logout(refreshToken, clientInfo(req));
+        const access = bearerToken(req);
+        const claims = access ? verifiedOrUndefined(accessTokens, access) : undefined;
+        // Only an unverifiable token is ignored: a failure to record the revocation is an error.
+        if (claims) await sessions.revokeAccessToken(claims);
+        noStore(res);
+        clearSessionCookies(res, config);
+        res.status(204).end();
+      },
+    }),
 
-  docs.describe({
-    method: 'post',
-    path: '/api/auth/password',
-    summary: 'Change the password; every other session ends',
-    bearer: true,
-    body: PasswordChangeBody,
-    responses: {
-      204: { description: 'Changed' },
-      400: ['validation_failed'],
-      401: ['invalid_credentials', 'missing_token', 'invalid_token'],
-    },
-  });
-  router.post('/password', requireAuth, async (req, res) => {
-    const body = parse(PasswordChangeBody, req.body);
-    try {
-      await auth.changePassword(req.auth!.sub, req.auth!.sid, body.currentPassword, body.newPassword, clientInfo(req));
-    } catch (error) {
-      // Every 401 on a Bearer route names the realm (RFC 6750), this one too: the token was fine.
-      if (error instanceof AppError && error.status === 401) {
-        throw new AppError(401, error.code, error.detail, { headers: { 'WWW-Authenticate': 'Bearer realm="tessera"' } });
-      }
-      throw error;
-    }
-    res.status(204).end();
-  });
+    endpoint({
+      method: 'post',
+      path: '/api/auth/logout-all',
+      operationId: 'logoutAll',
+      summary: 'End every session of the user and revoke their access tokens',
+      access: 'bearer',
+      responses: { 204: { description: 'Done; the cookies are cleared', headers: ['Set-Cookie'] } },
+      async handler({ auth, req, res }) {
+        await sessions.logoutAll(auth.sub, clientInfo(req));
+        clearSessionCookies(res, config);
+        res.status(204).end();
+      },
+    }),
 
-  return router;
+    endpoint({
+      method: 'get',
+      path: '/api/auth/me',
+      operationId: 'me',
+      summary: 'The current user',
+      access: 'bearer',
+      responses: { 200: { schema: UserResponse, description: 'The user' } },
+      async handler({ auth, res }) {
+        const user = await users.get(auth.sub).catch((error: unknown) => {
+          if (error instanceof DomainError && error.code === 'not_found') throw new DomainError('invalid_token', 'The user of this token no longer exists.');
+          throw error;
+        });
+        res.json({ user: toPublicUser(user) });
+      },
+    }),
+
+    endpoint({
+      method: 'post',
+      path: '/api/auth/password',
+      operationId: 'changePassword',
+      summary: 'Change the password; every other session ends',
+      access: 'bearer',
+      body: PasswordChangeBody,
+      responses: { 204: { description: 'Changed' }, errors: ['invalid_credentials'] },
+      async handler({ auth, body, req, res }) {
+        await credentials.changePassword({ userId: auth.sub, currentSessionId: auth.sid, ...body }, clientInfo(req));
+        res.status(204).end();
+      },
+    }),
+  ];
+}
+
+function verifiedOrUndefined(accessTokens: AccessTokens, token: string) {
+  try {
+    return accessTokens.verify(token);
+  } catch {
+    return undefined;
+  }
 }

@@ -1,29 +1,6 @@
 import { z } from 'zod';
-import { normalizeEmail } from './email.ts';
-import { PASSWORD_MAX, PASSWORD_MIN, passwordEmailProblem, passwordProblem } from './password-rules.ts';
-
-const EMAIL_MAX = 254;
-
-export const Email = z
-  .string()
-  .max(1024)
-  .overwrite(normalizeEmail)
-  .max(EMAIL_MAX, `Must be at most ${EMAIL_MAX} characters.`)
-  .regex(z.regexes.email, 'Must be a valid email address.')
-  .meta({ description: 'Trimmed and lower-cased before use.', example: 'ada@example.com' });
-
-export const NewPassword = z
-  .string()
-  .max(PASSWORD_MAX * 4)
-  .superRefine((value, ctx) => {
-    const problem = passwordProblem(value);
-    if (problem) ctx.addIssue({ code: 'custom', message: problem });
-  })
-  .meta({
-    description: `${PASSWORD_MIN} to ${PASSWORD_MAX} characters (Unicode, NFKC), not a common password, not containing the email name.`,
-    minLength: PASSWORD_MIN,
-    maxLength: PASSWORD_MAX,
-  });
+import { passwordEmailProblem } from '../users/password-rules.ts';
+import { Email, NewPassword, UserSchema } from '../users/user.schemas.ts';
 
 export const SignupBody = z
   .object({
@@ -52,18 +29,6 @@ export const PasswordChangeBody = z
   .object({ currentPassword: z.string().min(1).max(1024), newPassword: NewPassword })
   .meta({ id: 'PasswordChangeRequest' });
 
-export const UserSchema = z
-  .object({
-    id: z.string(),
-    email: z.string(),
-    name: z.string().nullable(),
-    roles: z.array(z.string()),
-    createdAt: z.string().meta({ format: 'date-time' }),
-  })
-  .meta({ id: 'User' });
-
-export const UserResponse = z.object({ user: UserSchema }).meta({ id: 'UserResponse' });
-
 export const TokenResponse = z
   .object({
     tokenType: z.literal('Bearer'),
@@ -74,20 +39,6 @@ export const TokenResponse = z
     user: UserSchema,
   })
   .meta({ id: 'TokenResponse' });
-
-export const SessionSchema = z
-  .object({
-    id: z.string(),
-    createdAt: z.string(),
-    lastUsedAt: z.string(),
-    expiresAt: z.string(),
-    userAgent: z.string().nullable(),
-    ip: z.string().nullable(),
-    current: z.boolean(),
-  })
-  .meta({ id: 'Session' });
-
-export const SessionsResponse = z.object({ sessions: z.array(SessionSchema) }).meta({ id: 'SessionsResponse' });
 
 export const ProtectedResponse = z
   .object({ message: z.string(), user: z.object({ id: z.string(), roles: z.array(z.string()) }) })

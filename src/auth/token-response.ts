@@ -4,7 +4,7 @@ import { setDeviceCookie, setSessionCookies } from '../http/cookies.ts';
 import { DEVICE_LIFETIME_SECONDS } from './device-cookie.ts';
 import type { Csrf } from '../http/csrf.ts';
 import { toPublicUser } from '../users/user.ts';
-import type { IssuedTokens } from './auth.service.ts';
+import type { IssuedTokens } from '../sessions/sessions.service.ts';
 
 /** Token responses must never be stored by a browser or proxy (RFC 6749 §5.1). */
 export function noStore(res: Response): void {
@@ -13,7 +13,7 @@ export function noStore(res: Response): void {
 }
 
 /** Login and refresh answer alike: the body, and per REFRESH_TOKEN_TRANSPORT the cookies. */
-export function sendTokens(res: Response, config: Config, csrf: Csrf, issued: IssuedTokens): void {
+export function sendTokens(res: Response, config: Config, csrf: Csrf, issued: IssuedTokens, deviceToken?: string): void {
   noStore(res);
   if (config.refreshTransport !== 'body') {
     setSessionCookies(res, config, {
@@ -21,7 +21,7 @@ export function sendTokens(res: Response, config: Config, csrf: Csrf, issued: Is
       csrfToken: csrf.tokenFor(issued.sessionId),
       maxAgeSeconds: issued.refreshExpiresIn,
     });
-    if (issued.deviceToken) setDeviceCookie(res, config, issued.deviceToken, DEVICE_LIFETIME_SECONDS);
+    if (deviceToken) setDeviceCookie(res, config, deviceToken, DEVICE_LIFETIME_SECONDS);
   }
   res.status(200).json({
     tokenType: 'Bearer',

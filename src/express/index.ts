@@ -1,9 +1,9 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { createRequireAuth } from '../http/authenticate.ts';
-import { AppError } from '../http/errors.ts';
 import { sendProblem } from '../http/problem.ts';
+import { DomainError, unavailable } from '../lib/errors.ts';
 import { requireRole } from '../rbac/require-role.ts';
-import { ALGORITHMS, isHmac, type Algorithm } from '../config/schema.ts';
+import { ALGORITHMS, isHmac, type Algorithm } from '../tokens/algorithms.ts';
+import { createRequireAuth } from '../tokens/require-auth.ts';
 import { systemClock, type Clock } from '../lib/clock.ts';
 import { createAccessTokens } from '../tokens/access-token.ts';
 import type { AccessClaims } from '../tokens/claims.ts';
@@ -69,7 +69,7 @@ export function requireAuth(options: RequireAuthOptions): RequestHandler {
     reloadKeys: () =>
       keystore.reload({ onlyIfCool: true }).catch((error: unknown) => {
         // An unreachable auth server is an outage (503), not a bad token.
-        throw new AppError(503, 'internal_error', 'The signing keys cannot be fetched right now.', { cause: error });
+        throw unavailable('The signing keys cannot be fetched right now.', error);
       }),
   });
 }
@@ -78,6 +78,6 @@ export function requireAuth(options: RequireAuthOptions): RequestHandler {
 export function problemHandler(): ErrorRequestHandler {
   return (error: unknown, _req, res, next) => {
     if (res.headersSent) return next(error);
-    sendProblem(res, error instanceof AppError ? error : new AppError(500, 'internal_error', 'Something went wrong.'));
+    sendProblem(res, error instanceof DomainError ? error : new DomainError('internal_error', 'Something went wrong.'));
   };
 }

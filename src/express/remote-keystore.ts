@@ -1,6 +1,6 @@
 import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import { createRemoteJWKSet, customFetch, type FetchImplementation } from 'jose';
-import { ALGORITHMS, isHmac, type Algorithm } from '../config/schema.ts';
+import { ALGORITHMS, isHmac, type Algorithm } from '../tokens/algorithms.ts';
 import type { KeyEntry, Keystore } from '../tokens/keystore.ts';
 
 export interface RemoteKeystoreOptions {

@@ -2,7 +2,7 @@ import type { Request } from 'express';
 import type { Config } from '../config/config.ts';
 import { hmac, safeEqual } from '../lib/hash.ts';
 import { cookieNames, readCookie } from './cookies.ts';
-import { csrfFailed } from './errors.ts';
+import { csrfFailed } from '../lib/errors.ts';
 
 export const CSRF_HEADER = 'x-csrf-token';
 

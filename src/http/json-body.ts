@@ -1,5 +1,5 @@
 import express, { type RequestHandler } from 'express';
-import { AppError } from './errors.ts';
+import { DomainError } from '../lib/errors.ts';
 
 export const BODY_LIMIT = '16kb';
 
@@ -21,7 +21,7 @@ const requireJson: RequestHandler = (req, _res, next) => {
   }
   const contentType = req.headers['content-type'];
   if (contentType === undefined ? hasBody(req.headers) : !isJsonType(contentType)) {
-    next(new AppError(415, 'unsupported_media_type', 'Send the body as application/json.'));
+    next(new DomainError('unsupported_media_type', 'Send the body as application/json.'));
     return;
   }
   next();

@@ -1,6 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 
-export type LoginOutcome = 'success' | 'invalid_credentials' | 'account_disabled' | 'rate_limited' | 'error';
+const LOGIN_OUTCOMES = new Set(['success', 'invalid_credentials', 'account_disabled', 'rate_limited']);
 
 /** A registry per app (never prom-client's global one), so isolated apps in one process do not collide. */
 export function createMetrics(sizes: { revocationIndex: () => number; verifyCache: () => number }) {
@@ -36,7 +36,8 @@ export function createMetrics(sizes: { revocationIndex: () => number; verifyCach
   });
   return {
     registry,
-    login: (outcome: LoginOutcome) => logins.inc({ outcome }),
+    /** Outcomes are error codes or 'success'; anything unexpected is counted as 'error' (bounded labels). */
+    login: (outcome: string) => logins.inc({ outcome: LOGIN_OUTCOMES.has(outcome) ? outcome : 'error' }),
     refresh: (outcome: string) => refreshes.inc({ outcome }),
   };
 }

@@ -1,6 +1,8 @@
-import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
+import { OpenAPIRegistry, OpenApiGeneratorV31, type ResponseConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import type { ErrorCode } from './errors.ts';
+import type { ErrorCode } from '../lib/errors.ts';
+import type { Endpoint, ResponseHeader } from './endpoint.ts';
+import { STATUS_OF } from './problem.ts';
 
 const Problem = z
   .object({
@@ -11,75 +13,111 @@ const Problem = z
     code: z.string(),
     errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
   })
-  .meta({ id: 'Problem' });
+  .meta({ id: 'Problem', description: 'RFC 9457 problem document; `code` is stable.' });
 
-type ResponseSpec = { schema: z.ZodType; description: string } | { description: string } | ErrorCode[];
+const HEADER_DOCS: Record<ResponseHeader | 'Retry-After' | 'WWW-Authenticate', { description: string; schema: { type: 'string' } }> = {
+  'Set-Cookie': { description: 'Session cookies (see the cookie security scheme).', schema: { type: 'string' } },
+  'Cache-Control': { description: '`no-store` on every response that carries a token.', schema: { type: 'string' } },
+  'Retry-After': { description: 'Seconds until the limit resets.', schema: { type: 'string' } },
+  'WWW-Authenticate': { description: 'RFC 6750 challenge: `Bearer realm="tessera"`, with `error="invalid_token"` for a refused token.', schema: { type: 'string' } },
+};
 
-export interface RouteDoc {
-  method: 'get' | 'post' | 'put' | 'delete';
-  path: string;
-  summary: string;
-  description?: string;
-  bearer?: boolean;
-  body?: z.ZodType;
-  query?: z.ZodObject;
-  params?: z.ZodObject;
-  responses: Record<number, ResponseSpec>;
+const BEARER_401: ErrorCode[] = ['missing_token', 'invalid_token', 'token_expired', 'token_revoked'];
+
+/** The error codes an endpoint can answer with: its own, plus what its access level, body and limits imply. */
+export function errorCodesOf(e: Endpoint): ErrorCode[] {
+  const codes = new Set<ErrorCode>(e.responses.errors ?? []);
+  if (e.method !== 'get') ['malformed_json', 'payload_too_large', 'unsupported_media_type'].forEach((c) => codes.add(c as ErrorCode));
+  if (e.body || e.params || e.query) codes.add('validation_failed');
+  if (e.access === 'bearer' || e.access === 'admin') BEARER_401.forEach((c) => codes.add(c));
+  if (e.access === 'admin') codes.add('insufficient_role');
+  if (e.access === 'metrics') ['missing_token', 'invalid_token', 'not_found'].forEach((c) => codes.add(c as ErrorCode));
+  // Every /api/auth request counts against the client's address (RATE_LIMIT_IP_MAX).
+  if (e.path.startsWith('/api/auth/')) codes.add('rate_limited');
+  return [...codes];
+}
+
+const SECURITY: Record<Endpoint['access'], Record<string, string[]>[]> = {
+  public: [],
+  bearer: [{ bearer: [] }],
+  admin: [{ bearer: [] }],
+  // The refresh token comes in the body (no scheme) or the HttpOnly cookie.
+  refresh: [{}, { refreshCookie: [] }],
+  metrics: [{ metricsToken: [] }],
+};
+
+function responsesOf(e: Endpoint): Record<string, ResponseConfig> {
+  const out: Record<string, ResponseConfig> = {};
+  for (const [status, spec] of Object.entries(e.responses)) {
+    if (status === 'errors' || Array.isArray(spec)) continue;
+    out[status] = {
+      description: spec.description,
+      ...(spec.headers ? { headers: Object.fromEntries(spec.headers.map((h) => [h, HEADER_DOCS[h]])) } : {}),
+      ...(spec.schema ? { content: { 'application/json': { schema: spec.schema } } } : {}),
+    };
+  }
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const code of errorCodesOf(e)) byStatus.set(STATUS_OF[code], [...(byStatus.get(STATUS_OF[code]) ?? []), code]);
+  for (const [status, codes] of [...byStatus].sort(([a], [b]) => a - b)) {
+    const headers: Record<string, (typeof HEADER_DOCS)[keyof typeof HEADER_DOCS]> = {};
+    if (status === 429) headers['Retry-After'] = HEADER_DOCS['Retry-After'];
+    if (status === 401 && (e.access === 'bearer' || e.access === 'admin' || e.access === 'metrics')) headers['WWW-Authenticate'] = HEADER_DOCS['WWW-Authenticate'];
+    out[String(status)] = {
+      description: `Problem: ${codes.map((c) => `\`${c}\``).join(', ')}`,
+      ...(Object.keys(headers).length ? { headers } : {}),
+      content: { 'application/problem+json': { schema: Problem } },
+    };
+  }
+  return out;
 }
 
 /**
- * The OpenAPI 3.1 document, generated from the same zod schemas that validate requests.
- * Routers describe each endpoint next to its handler.
+ * The OpenAPI 3.1 document, generated from the endpoint declarations: the same zod schemas
+ * that validate requests, and every status an endpoint can answer with.
  */
-export function createApiDocs(info: { version: string }) {
+export function createOpenApiDocument(endpoints: Endpoint[], info: { version: string; serverUrl?: string }): object {
   const registry = new OpenAPIRegistry();
-  registry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
-  let cached: object | undefined;
+  registry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An access token.' });
+  registry.registerComponent('securitySchemes', 'refreshCookie', {
+    type: 'apiKey',
+    in: 'cookie',
+    name: 'refresh_token',
+    description: 'The HttpOnly refresh cookie; requests that use it must send `X-CSRF-Token`.',
+  });
+  registry.registerComponent('securitySchemes', 'metricsToken', { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN.' });
+  const csrfHeader = z.string().max(256).meta({ description: 'The session’s CSRF token; required when the refresh token comes from the cookie.' });
 
-  return {
-    describe(doc: RouteDoc): void {
-      cached = undefined;
-      const responses = Object.fromEntries(
-        Object.entries(doc.responses).map(([status, spec]) => {
-          if (Array.isArray(spec)) {
-            return [
-              status,
-              { description: `Problem: ${spec.join(', ')}`, content: { 'application/problem+json': { schema: Problem } } },
-            ];
-          }
-          if ('schema' in spec) {
-            return [status, { description: spec.description, content: { 'application/json': { schema: spec.schema } } }];
-          }
-          return [status, { description: spec.description }];
-        }),
-      );
-      registry.registerPath({
-        method: doc.method,
-        path: doc.path.replace(/:(\w+)/g, '{$1}'),
-        summary: doc.summary,
-        ...(doc.description ? { description: doc.description } : {}),
-        ...(doc.bearer ? { security: [{ bearer: [] }] } : {}),
-        request: {
-          ...(doc.body ? { body: { required: true, content: { 'application/json': { schema: doc.body } } } } : {}),
-          ...(doc.query ? { query: doc.query } : {}),
-          ...(doc.params ? { params: doc.params } : {}),
-        },
-        responses,
-      });
+  for (const e of endpoints) {
+    registry.registerPath({
+      method: e.method,
+      path: e.path.replace(/:(\w+)/g, '{$1}'),
+      operationId: e.operationId,
+      summary: e.summary,
+      ...(e.description ? { description: e.description } : {}),
+      tags: [e.path.split('/')[2] === 'admin' ? 'admin' : e.path.startsWith('/api/') ? 'auth' : 'operations'],
+      security: SECURITY[e.access],
+      request: {
+        ...(e.body ? { body: { required: e.access !== 'refresh', content: { 'application/json': { schema: e.body } } } } : {}),
+        ...(e.query ? { query: e.query as z.ZodObject } : {}),
+        ...(e.params ? { params: e.params as z.ZodObject } : {}),
+        ...(e.access === 'refresh' ? { headers: z.object({ 'X-CSRF-Token': csrfHeader.optional() }) } : {}),
+      },
+      responses: responsesOf(e),
+    });
+  }
+  return new OpenApiGeneratorV31(registry.definitions).generateDocument({
+    openapi: '3.1.0',
+    info: {
+      title: 'Tessera',
+      version: info.version,
+      description: 'JWT authentication server: access and refresh tokens, rotation, revocation, JWKS.',
+      license: { name: 'MIT', identifier: 'MIT' },
     },
-
-    document(): object {
-      cached ??= new OpenApiGeneratorV31(registry.definitions).generateDocument({
-        openapi: '3.1.0',
-        info: {
-          title: 'Tessera',
-          version: info.version,
-          description: 'JWT authentication server: access and refresh tokens, rotation, revocation, JWKS.',
-        },
-      });
-      return cached;
-    },
-  };
+    servers: [{ url: info.serverUrl ?? '/', description: 'This server' }],
+    tags: [
+      { name: 'auth', description: 'Accounts, tokens and sessions' },
+      { name: 'admin', description: 'User administration (role admin)' },
+      { name: 'operations', description: 'Health, metrics, keys and this document' },
+    ],
+  });
 }
-
-export type ApiDocs = ReturnType<typeof createApiDocs>;

@@ -1,18 +1,82 @@
 import type { Response } from 'express';
-import { titleFor, type AppError } from './errors.ts';
+import { DomainError, type ErrorCode } from '../lib/errors.ts';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
+/** The one map from the contract's error codes to HTTP statuses. */
+export const STATUS_OF: Record<ErrorCode, number> = {
+  validation_failed: 400,
+  malformed_json: 400,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  email_taken: 409,
+  invalid_credentials: 401,
+  account_disabled: 403,
+  missing_token: 401,
+  invalid_token: 401,
+  token_expired: 401,
+  token_revoked: 401,
+  refresh_reused: 401,
+  insufficient_role: 403,
+  csrf_failed: 403,
+  rate_limited: 429,
+  not_found: 404,
+  internal_error: 500,
+  last_admin: 409,
+  unavailable: 503,
+};
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+export const titleFor = (status: number): string => TITLES[status] ?? 'Error';
+
+/** Codes that mean "the token you sent is no good" (RFC 6750 error="invalid_token"). */
+const INVALID_TOKEN_CODES = new Set<ErrorCode>(['invalid_token', 'token_expired', 'token_revoked']);
+
+/**
+ * RFC 6750 §3: a 401 for Bearer credentials names the realm and, when a token was sent and
+ * refused, the reason. `detail` is public already; quotes and backslashes are dropped so it
+ * cannot break out of the header's quoted string.
+ */
+export function bearerChallenge(error: DomainError): string {
+  const realm = 'Bearer realm="tessera"';
+  if (!INVALID_TOKEN_CODES.has(error.code)) return realm;
+  return `${realm}, error="invalid_token", error_description="${error.detail.replace(/["\\]/g, '')}"`;
+}
+
+/** The response headers an error implies: Retry-After for limits, a challenge for refused credentials. */
+export function problemHeaders(error: DomainError): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (error.retryAfterSeconds !== undefined) headers['Retry-After'] = String(error.retryAfterSeconds);
+  if (error.scheme === 'Bearer' && STATUS_OF[error.code] === 401) headers['WWW-Authenticate'] = bearerChallenge(error);
+  return headers;
+}
+
 /** Writes an RFC 9457 problem document. Only the error's public parts are sent. */
-export function sendProblem(res: Response, error: AppError): void {
-  for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
+export function sendProblem(res: Response, error: DomainError): void {
+  const status = STATUS_OF[error.code];
+  for (const [name, value] of Object.entries(problemHeaders(error))) res.setHeader(name, value);
   const body: Record<string, unknown> = {
     type: `https://tessera.dev/problems/${error.code.replaceAll('_', '-')}`,
-    title: titleFor(error.status),
-    status: error.status,
+    title: titleFor(status),
+    status,
     detail: error.detail,
     code: error.code,
   };
   if (error.errors) body.errors = error.errors;
-  res.status(error.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(body));
+  res.status(status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(body));
 }
+
+export { DomainError };

@@ -2,7 +2,7 @@ import type { Request, RequestHandler } from 'express';
 import { rateLimit, ipKeyGenerator, type Options, type Store } from 'express-rate-limit';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.ts';
-import { rateLimited } from './errors.ts';
+import { rateLimited } from '../lib/errors.ts';
 
 const retryAfterSeconds = (req: Request, windowMs: number): number => {
   const reset = (req as Request & { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
@@ -10,7 +10,7 @@ const retryAfterSeconds = (req: Request, windowMs: number): number => {
 };
 
 export interface RateLimiters {
-  /** Every /api/auth request from one client address. (Per-account limits: account-throttle.ts.) */
+  /** Every /api/auth request from one client address. (Per-account limits: auth/account-throttle.ts.) */
   perClient: RequestHandler;
 }
 

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { validationFailed, type FieldProblem } from './errors.ts';
+import { validationFailed, type FieldProblem } from '../lib/errors.ts';
 
 /**
  * Paths of strings holding a NUL character. PostgreSQL cannot store NUL in text, and no

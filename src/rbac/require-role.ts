@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import { bearerFailure, insufficientRole } from '../http/errors.ts';
+import { bearerFailure, insufficientRole } from '../lib/errors.ts';
 
 /** Allows the request if the verified token carries any of `roles`. Use after requireAuth. */
 export function requireRole(...roles: string[]): RequestHandler {

@@ -1,6 +1,5 @@
-import { Router } from 'express';
 import { z } from 'zod';
-import type { ApiDocs } from '../http/openapi.ts';
+import { endpoint, type Endpoint } from '../http/endpoint.ts';
 import type { Keystore } from './keystore.ts';
 
 const Jwks = z
@@ -11,17 +10,19 @@ const Jwks = z
  * The public keys of every key whose tokens may still be live. Cacheable for a short time:
  * never longer than a rotation takes to be picked up.
  */
-export function createJwksRouter(deps: { keystore: Keystore; maxAgeSeconds: number; docs: ApiDocs }): Router {
-  const router = Router();
-  deps.docs.describe({
-    method: 'get',
-    path: '/.well-known/jwks.json',
-    summary: 'Public signing keys (empty in HMAC mode)',
-    responses: { 200: { schema: Jwks, description: 'JWK Set' } },
-  });
-  router.get('/.well-known/jwks.json', (_req, res) => {
-    res.setHeader('Cache-Control', `public, max-age=${deps.maxAgeSeconds}`);
-    res.json({ keys: deps.keystore.jwks() });
-  });
-  return router;
+export function jwksEndpoints(deps: { keystore: Pick<Keystore, 'jwks'>; maxAgeSeconds: number }): Endpoint[] {
+  return [
+    endpoint({
+      method: 'get',
+      path: '/.well-known/jwks.json',
+      operationId: 'jwks',
+      summary: 'Public signing keys (empty in HMAC mode)',
+      access: 'public',
+      responses: { 200: { schema: Jwks, description: 'JWK Set', headers: ['Cache-Control'] } },
+      handler({ res }) {
+        res.setHeader('Cache-Control', `public, max-age=${deps.maxAgeSeconds}`);
+        res.json({ keys: deps.keystore.jwks() });
+      },
+    }),
+  ];
 }

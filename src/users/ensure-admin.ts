@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
-import type { Clock } from '../lib/clock.ts';
-import { newId } from '../lib/ids.ts';
-import { normalizeEmail } from '../auth/email.ts';
-import { hashPassword, verifyPassword } from '../auth/password.ts';
-import type { AuditLog } from '../audit/audit-log.ts';
+import { normalizeEmail } from './email.ts';
+import { verifyPassword } from './password.ts';
 import { ADMIN_ROLE, type UserRepository } from './user.repository.ts';
+import type { Actor, UsersService } from './users.service.ts';
+
+const BY_CONFIG: Actor = { actorId: null, via: 'config' };
 
 /**
  * ADMIN_EMAIL/ADMIN_PASSWORD: make sure this admin exists. An existing account gains the admin
@@ -12,25 +12,14 @@ import { ADMIN_ROLE, type UserRepository } from './user.repository.ts';
  * registered that address first, and must not become admin by it.
  */
 export async function ensureAdmin(
-  users: UserRepository,
+  deps: { users: UsersService; repository: UserRepository; logger: Logger },
   admin: { email: string; password: string },
-  clock: Clock,
-  logger: Logger,
-  audit?: AuditLog,
 ): Promise<void> {
+  const { users, repository, logger } = deps;
   const email = normalizeEmail(admin.email);
-  const existing = await users.findCredentialsByEmail(email);
-  const now = clock.now();
+  const existing = await repository.findCredentialsByEmail(email);
   if (!existing) {
-    const created = await users.create({
-      id: newId(now),
-      email,
-      name: null,
-      passwordHash: await hashPassword(admin.password),
-      roles: ['user', ADMIN_ROLE],
-      now,
-    });
-    await audit?.record({ type: 'user.created', userId: created.id, details: { roles: created.roles.join(','), via: 'config' } });
+    await users.create({ email, password: admin.password, roles: ['user', ADMIN_ROLE] }, BY_CONFIG);
     logger.info({ email }, 'admin user created');
     return;
   }
@@ -42,9 +31,6 @@ export async function ensureAdmin(
     );
     return;
   }
-  const roles = [...existing.user.roles, ADMIN_ROLE];
-  // Adding a role can never leave the site without an admin; the guard is only for removals.
-  await users.changeUnlessLastAdmin(existing.user.id, { roles }, now);
-  await audit?.record({ type: 'user.roles_changed', userId: existing.user.id, details: { roles: roles.join(','), removed: '', via: 'config' } });
+  await users.setRoles(existing.user.id, [...existing.user.roles, ADMIN_ROLE], BY_CONFIG);
   logger.info({ email }, 'admin role granted');
 }

@@ -1,27 +1,40 @@
 import type { AuditLog } from '../audit/audit-log.ts';
-import { lastAdmin, notFound } from '../http/errors.ts';
+import type { ClientInfo } from '../lib/client-info.ts';
 import type { Clock } from '../lib/clock.ts';
-import type { EndSessions } from '../sessions/end-sessions.ts';
-import type { AdminChange, UserRepository } from './user.repository.ts';
+import { emailTaken, lastAdmin, notFound } from '../lib/errors.ts';
+import { newId } from '../lib/ids.ts';
+import { normalizeEmail } from './email.ts';
+import type { PasswordHasher } from './password.ts';
+import { EmailTakenError, type AdminChange, type UserRepository } from './user.repository.ts';
 import type { User } from './user.ts';
 
-/** Who makes an admin change, for the audit trail: an admin over the API, the CLI, or start-up configuration. */
-export interface Actor {
+/** Who makes a change, for the audit trail: the user themself, an admin over the API, the CLI, or start-up configuration. */
+export interface Actor extends Partial<ClientInfo> {
   actorId: string | null;
-  via: 'api' | 'cli' | 'config';
-  ip?: string | null;
-  userAgent?: string | null;
+  via: 'self' | 'api' | 'cli' | 'config';
   /** The operating-system account that ran the CLI. */
   osUser?: string;
 }
 
+/** Ends every session of a user (sessions/end-sessions.ts); passed in, so users/ does not depend on sessions/. */
+export type EndUserSessions = (target: { userId: string }, reason: 'roles_changed' | 'disabled') => Promise<string[]>;
+
+export const DEFAULT_ROLES = ['user'];
+
 /**
- * Changes to accounts made by someone other than their owner: roles, disable, enable. Each
- * is guarded against removing the last enabled admin, writes an audit event naming the
- * actor, and ends the user's sessions when it takes something away.
+ * Accounts: creation (signup, the CLI, ADMIN_EMAIL all come here) and the changes made by
+ * someone other than their owner: roles, disable, enable. Each change is guarded against
+ * removing the last enabled admin, writes an audit event naming the actor, and ends the user's
+ * sessions when it takes something away.
  */
-export function createUsersService(deps: { users: UserRepository; endSessions: EndSessions; audit: AuditLog; clock: Clock }) {
-  const { users, endSessions, audit, clock } = deps;
+export function createUsersService(deps: {
+  users: UserRepository;
+  endSessions: EndUserSessions;
+  audit: AuditLog;
+  clock: Clock;
+  passwords: Pick<PasswordHasher, 'hash'>;
+}) {
+  const { users, endSessions, audit, clock, passwords } = deps;
 
   const change = async (userId: string, what: AdminChange): Promise<{ before: User; after: User }> => {
     const result = await users.changeUnlessLastAdmin(userId, what, clock.now());
@@ -30,7 +43,12 @@ export function createUsersService(deps: { users: UserRepository; endSessions: E
     return result;
   };
 
-  const record = (type: 'user.roles_changed' | 'user.disabled' | 'user.enabled', userId: string, actor: Actor, details: Record<string, string | number>) =>
+  const record = (
+    type: 'signup' | 'user.created' | 'user.roles_changed' | 'user.disabled' | 'user.enabled',
+    userId: string,
+    actor: Actor,
+    details: Record<string, string | number> = {},
+  ) =>
     audit.record({
       type,
       userId,
@@ -42,6 +60,47 @@ export function createUsersService(deps: { users: UserRepository; endSessions: E
 
   return {
     /**
+     * Creates an account from a password (hashed here) or an imported hash. `email_taken` for
+     * an address in use, whatever its spelling (it is normalised first).
+     */
+    async create(
+      input: { email: string; name?: string | undefined; roles?: string[] } & ({ password: string } | { passwordHash: string }),
+      actor: Actor,
+    ): Promise<User> {
+      const passwordHash = 'password' in input ? await passwords.hash(input.password) : input.passwordHash;
+      const now = clock.now();
+      let user: User;
+      try {
+        user = await users.create({
+          id: newId(now),
+          email: normalizeEmail(input.email),
+          name: input.name ?? null,
+          passwordHash,
+          roles: input.roles ?? DEFAULT_ROLES,
+          now,
+        });
+      } catch (error) {
+        if (error instanceof EmailTakenError) throw emailTaken();
+        throw error;
+      }
+      if (actor.via === 'self') await record('signup', user.id, actor);
+      else await record('user.created', user.id, actor, { roles: user.roles.join(',') });
+      return user;
+    },
+
+    async get(userId: string): Promise<User> {
+      const user = await users.findById(userId);
+      if (!user) throw notFound('No such user.');
+      return user;
+    },
+
+    /** A page of users in id (creation) order, and whether more follow. */
+    async list(limit: number, after?: string): Promise<{ users: User[]; more: boolean }> {
+      const page = await users.list(limit + 1, after);
+      return { users: page.slice(0, limit), more: page.length > limit };
+    },
+
+    /**
      * Replaces a user's roles. Removing any role ends every session of the user, so tokens that
      * still carry it stop working at once (401 token_revoked); added roles arrive with the next
      * refresh or login.
@@ -50,11 +109,7 @@ export function createUsersService(deps: { users: UserRepository; endSessions: E
       const { before, after } = await change(userId, { roles });
       const removed = before.roles.filter((role) => !after.roles.includes(role));
       const ended = removed.length > 0 ? await endSessions({ userId }, 'roles_changed') : [];
-      await record('user.roles_changed', userId, actor, {
-        roles: after.roles.join(','),
-        removed: removed.join(','),
-        sessionsEnded: ended.length,
-      });
+      await record('user.roles_changed', userId, actor, { roles: after.roles.join(','), removed: removed.join(','), sessionsEnded: ended.length });
       return after;
     },
 
@@ -67,7 +122,7 @@ export function createUsersService(deps: { users: UserRepository; endSessions: E
 
     async enable(userId: string, actor: Actor): Promise<void> {
       await change(userId, { disabled: false });
-      await record('user.enabled', userId, actor, {});
+      await record('user.enabled', userId, actor);
     },
   };
 }

@@ -1,6 +1,6 @@
 import bcrypt from 'bcryptjs';
 import { describe, expect, it } from 'vitest';
-import { hashPassword, verifyPassword } from '../../src/auth/password.ts';
+import { hashPassword, verifyPassword } from '../../src/users/password.ts';
 
 describe('passwords', () => {
   it('hashes with argon2id at OWASP parameters and verifies', async () => {

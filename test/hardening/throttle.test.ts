@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createMemoryThrottle } from '../../src/http/account-throttle.ts';
+import { createMemoryThrottle } from '../../src/auth/account-throttle.ts';
 import { fakeClock } from '../helpers/clock.ts';
 import { createTestApp, PASSWORD, signupAndLogin, uniqueEmail, type TestApp } from '../helpers/test-app.ts';
 import { bearer, expectProblem } from '../auth/support.ts';

@@ -2,7 +2,7 @@ import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTestApp, PASSWORD, type TestApp } from '../helpers/test-app.ts';
 import { ensureAdmin } from '../../src/users/ensure-admin.ts';
-import { createUserRepository } from '../../src/users/user.repository.ts';
+import { createServices } from '../../src/services.ts';
 import { createLogger } from '../../src/lib/logger.ts';
 import { Writable } from 'node:stream';
 
@@ -25,13 +25,15 @@ describe('ADMIN_EMAIL / ADMIN_PASSWORD', () => {
     await request(t.app).post('/api/auth/signup').send({ email: 'ops@corp.example', password: PASSWORD }).expect(201);
     const lines: string[] = [];
     const logger = createLogger('info', new Writable({ write: (c: Buffer, _e, done) => (lines.push(c.toString()), done()) }));
-    const users = createUserRepository(t.runtime.database.db);
+    const services = createServices({ ...t.runtime, db: t.runtime.database.db, config: t.config, clock: t.clock, logger });
+    const users = services.userRepository;
+    const deps = { users: services.users, repository: users, logger };
 
-    await ensureAdmin(users, { email: 'ops@corp.example', password: 'the operator password' }, t.clock, logger);
+    await ensureAdmin(deps, { email: 'ops@corp.example', password: 'the operator password' });
     expect((await users.findByEmail('ops@corp.example'))!.roles).toEqual(['user']);
     expect(lines.join()).toMatch(/NOT granted/);
 
-    await ensureAdmin(users, { email: 'ops@corp.example', password: PASSWORD }, t.clock, logger);
+    await ensureAdmin(deps, { email: 'ops@corp.example', password: PASSWORD });
     expect((await users.findByEmail('ops@corp.example'))!.roles).toEqual(['user', 'admin']);
   });
 });

@@ -1,7 +1,7 @@
 import type { Request, RequestHandler } from 'express';
-import type { AccessClaims } from '../tokens/claims.ts';
-import { TokenError } from '../tokens/token-error.ts';
-import { bearerFailure } from './errors.ts';
+import { bearerFailure } from '../lib/errors.ts';
+import type { AccessClaims } from './claims.ts';
+import { TokenError } from './token-error.ts';
 
 declare module 'express-serve-static-core' {
   interface Request {

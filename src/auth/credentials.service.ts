@@ -1,0 +1,115 @@
+import type { Logger } from 'pino';
+import type { AuditLog } from '../audit/audit-log.ts';
+import { NO_CLIENT, type ClientInfo } from '../lib/client-info.ts';
+import type { Clock } from '../lib/clock.ts';
+import { accountDisabled, invalidCredentials, rateLimited, validationFailed } from '../lib/errors.ts';
+import { newId } from '../lib/ids.ts';
+import { normalizeEmail } from '../users/email.ts';
+import type { PasswordHasher } from '../users/password.ts';
+import { passwordEmailProblem } from '../users/password-rules.ts';
+import type { UserRepository } from '../users/user.repository.ts';
+import type { User } from '../users/user.ts';
+import type { AccountThrottle } from './account-throttle.ts';
+import type { DeviceCookies } from './device-cookie.ts';
+
+/** Ends every session of a user but one (sessions/end-sessions.ts); passed in, so auth/ does not write sessions itself. */
+export type EndOtherSessions = (target: { userId: string; except: string }, reason: 'password_change') => Promise<string[]>;
+
+/**
+ * Password checks, always under the account throttle, and password changes. The same work
+ * and answer for an unknown email and a wrong password.
+ */
+export function createCredentialsService(deps: {
+  clock: Clock;
+  logger: Logger;
+  users: UserRepository;
+  throttle: AccountThrottle;
+  audit: AuditLog;
+  passwords: PasswordHasher;
+  devices: DeviceCookies;
+  endSessions: EndOtherSessions;
+}) {
+  const { clock, logger, users, throttle, audit, passwords, devices, endSessions } = deps;
+  /** A hash to verify against when the email is unknown, so both failures cost the same. */
+  const dummyHash = passwords.hash(`dummy-${newId(clock.now())}`);
+
+  /**
+   * Runs a password check under the account throttle: refused while the key is locked, a
+   * failure counted, a success clearing the count. A throttle outage (Redis down) is logged and
+   * does not stop logins.
+   */
+  const throttled = async <T>(key: string, client: ClientInfo, check: () => Promise<T>): Promise<T> => {
+    const lockedMs = await throttle.attempt(key).catch((error: unknown) => {
+      // The outage itself is logged once by the Redis client; one line per login would flood the log.
+      logger.debug({ err: error }, 'account throttle unavailable');
+      return 0;
+    });
+    if (lockedMs > 0) {
+      const seconds = Math.ceil(lockedMs / 1000);
+      await audit.record({ type: 'login.locked', ...client, details: { scope: key.slice(0, key.indexOf(':')), seconds } });
+      throw rateLimited(seconds);
+    }
+    const result = await check();
+    await throttle.succeed(key).catch(() => {});
+    return result;
+  };
+
+  /** The password check itself; only ever called under the throttle. */
+  const verify = async (email: string, password: string, client: ClientInfo): Promise<User> => {
+    const found = await users.findCredentialsByEmail(email);
+    const check = await passwords.verify(found?.passwordHash ?? (await dummyHash), password);
+    if (!found || !check.ok) {
+      // The attempted address of an unknown account is not kept: it may be a mistyped password.
+      await audit.record({
+        type: 'login.failure',
+        userId: found?.user.id ?? null,
+        ...client,
+        details: { reason: found ? 'wrong_password' : 'unknown_email' },
+      });
+      throw invalidCredentials();
+    }
+    if (found.user.disabled) {
+      await audit.record({ type: 'login.failure', userId: found.user.id, ...client, details: { reason: 'disabled' } });
+      throw accountDisabled();
+    }
+    if (check.needsRehash) {
+      const rehashed = await passwords.hash(password);
+      await users.updatePasswordHash(found.user.id, rehashed, clock.now(), found.passwordHash);
+      logger.info({ userId: found.user.id }, 'password re-hashed with argon2id');
+    }
+    return found.user;
+  };
+
+  return {
+    /**
+     * Checks a password against an email. Attempts count against the account, or, with a valid
+     * device cookie for this email, against that browser only: failures from elsewhere never
+     * lock it out. Returns a new device cookie value for the browser.
+     */
+    async check(emailInput: string, password: string, client = NO_CLIENT, deviceCookie?: string): Promise<{ user: User; deviceToken: string }> {
+      const email = normalizeEmail(emailInput);
+      const device = devices.deviceFor(deviceCookie, email);
+      const user = await throttled(device ? `device:${device}` : `login:${email}`, client, () => verify(email, password, client));
+      return { user, deviceToken: devices.issue(user.email) };
+    },
+
+    /** Changes the password after checking the current one (throttled); every other session ends. */
+    async changePassword(
+      input: { userId: string; currentSessionId: string; currentPassword: string; newPassword: string },
+      client = NO_CLIENT,
+    ): Promise<void> {
+      const found = await users.findCredentialsById(input.userId);
+      if (!found) throw invalidCredentials();
+      await throttled(`password:${input.userId}`, client, async () => {
+        if (!(await passwords.verify(found.passwordHash, input.currentPassword)).ok) throw invalidCredentials();
+      });
+      const problem = passwordEmailProblem(input.newPassword, found.user.email);
+      if (problem) throw validationFailed([{ path: 'newPassword', message: problem }]);
+      await users.updatePasswordHash(input.userId, await passwords.hash(input.newPassword), clock.now());
+      const ended = await endSessions({ userId: input.userId, except: input.currentSessionId }, 'password_change');
+      await audit.record({ type: 'password.changed', userId: input.userId, ...client, details: { sessionsEnded: ended.length } });
+    },
+  };
+}
+
+export type CredentialsService = ReturnType<typeof createCredentialsService>;

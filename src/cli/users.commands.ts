@@ -1,0 +1,89 @@
+import { Option, type Command } from 'commander';
+import { z } from 'zod';
+import { SignupBody } from '../auth/auth.schemas.ts';
+import type { Config } from '../config/config.ts';
+import { normalizeEmail } from '../users/email.ts';
+import { Email } from '../users/user.schemas.ts';
+import type { Actor, UsersService } from '../users/users.service.ts';
+import { checkRoles, CliError, cliActor, cliUsers, collect, withDatabase, type Out } from './context.ts';
+
+const ImportBody = z.object({ email: Email, name: z.string().trim().min(1).max(100).optional() });
+
+const IMPORTABLE_HASH = /^(\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}|\$argon2id\$v=19\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+)$/;
+
+/** `tessera user create|roles|disable|enable`: the same users service as the admin API, audited as the CLI. */
+export function addUserCommands(program: Command, config: () => Config, out: Out): void {
+  const user = program.command('user').description('manage users');
+
+  user
+    .command('create')
+    .description('create a user')
+    .requiredOption('--email <email>')
+    .option('--password <password>')
+    .option('--password-hash <hash>', 'import an existing bcrypt ($2a$/$2b$/$2y$) or argon2id hash instead of a password')
+    .option('--name <name>')
+    .addOption(new Option('--role <role>', 'a role (repeatable); default: user').argParser(collect).default([]))
+    .action(async (opts: { email: string; password?: string; passwordHash?: string; name?: string; role: string[] }) => {
+      if ((opts.password === undefined) === (opts.passwordHash === undefined)) {
+        throw new CliError('give either --password or --password-hash');
+      }
+      if (opts.passwordHash !== undefined && !IMPORTABLE_HASH.test(opts.passwordHash)) {
+        throw new CliError('--password-hash must be a bcrypt ($2a$, $2b$, $2y$) or argon2id hash');
+      }
+      // A password is checked against the signup rules; an imported hash cannot be, and is re-hashed at first login.
+      const body = (opts.password === undefined ? ImportBody : SignupBody).safeParse({ email: opts.email, password: opts.password, name: opts.name });
+      if (!body.success) throw new CliError(body.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+      const roles = checkRoles(opts.role.length ? ['user', ...opts.role] : ['user']);
+      const secret = opts.passwordHash !== undefined ? { passwordHash: opts.passwordHash } : { password: opts.password ?? '' };
+      const cfg = config();
+      await withDatabase(cfg, async (database) => {
+        const created = await cliUsers(cfg, database).service.create({ email: body.data.email, name: body.data.name, roles, ...secret }, cliActor());
+        out(`created ${created.email} (${created.id}) with roles ${created.roles.join(', ')}`);
+      });
+    });
+
+  /** Runs an admin change on the user with `email`, as the CLI (audited with the OS account). */
+  const changeUser = (email: string, run: (service: UsersService, userId: string, actor: Actor) => Promise<string>) => {
+    const cfg = config();
+    return withDatabase(cfg, async (database) => {
+      const { service, repository } = cliUsers(cfg, database);
+      const found = await repository.findByEmail(normalizeEmail(email));
+      if (!found) throw new CliError(`no user with email ${email}`);
+      out(await run(service, found.id, cliActor()));
+    });
+  };
+
+  user
+    .command('roles')
+    .description("replace a user's roles (removing one ends every session of the user)")
+    .requiredOption('--email <email>')
+    .addOption(new Option('--role <role>', 'a role (repeatable)').argParser(collect).default([]))
+    .action(async (opts: { email: string; role: string[] }) => {
+      if (opts.role.length === 0) throw new CliError('give at least one --role');
+      const roles = checkRoles(opts.role);
+      await changeUser(opts.email, async (service, id, actor) => {
+        const updated = await service.setRoles(id, roles, actor);
+        return `${updated.email} now has roles ${updated.roles.join(', ')}`;
+      });
+    });
+  user
+    .command('disable')
+    .description('disable a user: every session ends and login is refused (never the last enabled admin)')
+    .requiredOption('--email <email>')
+    .action(async (opts: { email: string }) => {
+      await changeUser(opts.email, async (service, id, actor) => {
+        await service.disable(id, actor);
+        return `${normalizeEmail(opts.email)} is disabled; every session of the user has ended`;
+      });
+    });
+  user
+    .command('enable')
+    .description('enable a disabled user again')
+    .requiredOption('--email <email>')
+    .action(async (opts: { email: string }) => {
+      await changeUser(opts.email, async (service, id, actor) => {
+        await service.enable(id, actor);
+        return `${normalizeEmail(opts.email)} is enabled`;
+      });
+    });
+}

@@ -1,0 +1,115 @@
+import type { Request, RequestHandler, Response, Router } from 'express';
+import type { z } from 'zod';
+import { DomainError, type ErrorCode } from '../lib/errors.ts';
+import { STATUS_OF } from './problem.ts';
+import { parse } from './validate.ts';
+
+/**
+ * Who may call an endpoint:
+ * - `public`: anyone;
+ * - `bearer`: a valid access token (`ctx.auth` holds its claims);
+ * - `admin`: a valid access token with the `admin` role;
+ * - `refresh`: a refresh token in the body or the HttpOnly cookie (with X-CSRF-Token);
+ * - `metrics`: the METRICS_TOKEN.
+ */
+export type Access = 'public' | 'bearer' | 'admin' | 'refresh' | 'metrics';
+
+/** The verified access-token claims (set by requireAuth; declared on Request in tokens/require-auth.ts). */
+export type Claims = NonNullable<Request['auth']>;
+
+/** Response headers an endpoint sets, documented with it. */
+export type ResponseHeader = 'Set-Cookie' | 'Cache-Control';
+
+export type SuccessResponse = { description: string; schema?: z.ZodType; headers?: readonly ResponseHeader[] };
+
+/** Success statuses with their body, and the error codes this endpoint itself may answer with. */
+export type Responses = { [status: number]: SuccessResponse } & { errors?: ErrorCode[] };
+
+export interface EndpointContext<A extends Access, B, P, Q> {
+  body: B;
+  params: P;
+  query: Q;
+  /** The access token's claims on `bearer` and `admin` endpoints. */
+  auth: A extends 'bearer' | 'admin' ? Claims : undefined;
+  req: Request;
+  res: Response;
+}
+
+export interface EndpointDef<A extends Access, B, P, Q> {
+  method: 'get' | 'post' | 'put' | 'delete';
+  /** The full path, Express syntax (`/api/admin/users/:id/roles`). */
+  path: string;
+  operationId: string;
+  summary: string;
+  description?: string;
+  access: A;
+  body?: z.ZodType<B>;
+  params?: z.ZodType<P>;
+  query?: z.ZodType<Q>;
+  responses: Responses;
+  /** Writes the answer through `ctx.res`; thrown DomainErrors become problem documents. */
+  handler(ctx: EndpointContext<A, B, P, Q>): Promise<void> | void;
+}
+
+/** An endpoint with its types erased, for lists and the OpenAPI generator. */
+export interface Endpoint {
+  method: 'get' | 'post' | 'put' | 'delete';
+  path: string;
+  operationId: string;
+  summary: string;
+  description?: string;
+  access: Access;
+  body?: z.ZodType;
+  params?: z.ZodType;
+  query?: z.ZodType;
+  responses: Responses;
+  handle(req: Request, res: Response): Promise<void>;
+}
+
+/**
+ * One declaration per endpoint: method, path, access, schemas, responses and handler. The same
+ * object is registered on the router (validated, typed: no `req.auth!`) and documented in
+ * OpenAPI, so an endpoint cannot exist undocumented.
+ */
+export function endpoint<A extends Access, B = undefined, P = undefined, Q = undefined>(def: EndpointDef<A, B, P, Q>): Endpoint {
+  const bearer = def.access === 'bearer' || def.access === 'admin';
+  return {
+    method: def.method,
+    path: def.path,
+    operationId: def.operationId,
+    summary: def.summary,
+    ...(def.description ? { description: def.description } : {}),
+    access: def.access,
+    ...(def.body ? { body: def.body } : {}),
+    ...(def.params ? { params: def.params } : {}),
+    ...(def.query ? { query: def.query } : {}),
+    responses: def.responses,
+    async handle(req, res) {
+      const ctx = {
+        body: (def.body ? parse(def.body, req.body) : undefined) as B,
+        params: (def.params ? parse(def.params, req.params) : undefined) as P,
+        query: (def.query ? parse(def.query, req.query) : undefined) as Q,
+        auth: (bearer ? req.auth : undefined) as EndpointContext<A, B, P, Q>['auth'],
+        req,
+        res,
+      };
+      if (bearer && !ctx.auth) throw new DomainError('missing_token', 'This endpoint needs a Bearer access token.', { scheme: 'Bearer' });
+      try {
+        await def.handler(ctx);
+      } catch (error) {
+        // On a Bearer route every 401 names the realm (RFC 6750), a wrong current password too.
+        if (bearer && error instanceof DomainError && !error.scheme && STATUS_OF[error.code] === 401) {
+          throw new DomainError(error.code, error.detail, { cause: error.cause, scheme: 'Bearer' });
+        }
+        throw error;
+      }
+    },
+  };
+}
+
+/** Registers endpoints on a router, each behind the guards its access level needs. */
+export function mountEndpoints(router: Router, endpoints: Endpoint[], guards: Record<Access, RequestHandler[]>): void {
+  for (const e of endpoints) {
+    router[e.method](e.path, ...guards[e.access], (req: Request, res: Response) => e.handle(req, res));
+  }
+}

@@ -1,0 +1,86 @@
+/** The contract's stable error codes. */
+export type ErrorCode =
+  | 'validation_failed'
+  | 'malformed_json'
+  | 'payload_too_large'
+  | 'unsupported_media_type'
+  | 'email_taken'
+  | 'invalid_credentials'
+  | 'account_disabled'
+  | 'missing_token'
+  | 'invalid_token'
+  | 'token_expired'
+  | 'token_revoked'
+  | 'refresh_reused'
+  | 'insufficient_role'
+  | 'csrf_failed'
+  | 'rate_limited'
+  | 'not_found'
+  | 'internal_error'
+  | 'last_admin'
+  | 'unavailable';
+
+export interface FieldProblem {
+  path: string;
+  message: string;
+}
+
+/** The credential scheme whose credentials were missing or refused (the edge answers with its challenge). */
+export type AuthScheme = 'Bearer';
+
+/**
+ * What every use case throws for an expected failure: a stable `code`, a public `detail`
+ * (safe to show), and a private `cause` that is only logged. No HTTP status or header: the
+ * HTTP edge (http/problem.ts) maps the code in one place, as node-oidc-provider and
+ * SuperTokens keep protocol errors apart from transport.
+ */
+export class DomainError extends Error {
+  override name = 'DomainError';
+  readonly errors: FieldProblem[] | undefined;
+  /** For rate_limited: when the caller may try again. */
+  readonly retryAfterSeconds: number | undefined;
+  /** Set when the failure is about credentials presented under this scheme. */
+  readonly scheme: AuthScheme | undefined;
+
+  constructor(
+    readonly code: ErrorCode,
+    readonly detail: string,
+    options: { cause?: unknown; errors?: FieldProblem[]; retryAfterSeconds?: number; scheme?: AuthScheme } = {},
+  ) {
+    super(detail, { cause: options.cause });
+    this.errors = options.errors;
+    this.retryAfterSeconds = options.retryAfterSeconds;
+    this.scheme = options.scheme;
+  }
+}
+
+export const validationFailed = (errors: FieldProblem[], detail = 'The request has invalid fields.') =>
+  new DomainError('validation_failed', detail, { errors });
+
+export const notFound = (detail = 'Nothing is here.') => new DomainError('not_found', detail);
+
+export const invalidCredentials = () => new DomainError('invalid_credentials', 'The email or password is wrong.');
+
+export const accountDisabled = () => new DomainError('account_disabled', 'This account is disabled.');
+
+export const emailTaken = () => new DomainError('email_taken', 'An account with this email already exists.');
+
+export const csrfFailed = (detail = 'The CSRF token is missing or does not match.') => new DomainError('csrf_failed', detail);
+
+export const insufficientRole = () => new DomainError('insufficient_role', 'This resource needs a role the token does not carry.');
+
+export const lastAdmin = () =>
+  new DomainError('last_admin', 'This is the last enabled admin: it can neither lose the admin role nor be disabled.');
+
+export const rateLimited = (retryAfterSeconds: number) =>
+  new DomainError('rate_limited', 'Too many requests; try again later.', { retryAfterSeconds });
+
+/** A refresh token that cannot be used (it came in a body or a cookie: no Bearer challenge). */
+export const refreshFailed = (code: 'missing_token' | 'invalid_token' | 'token_expired' | 'refresh_reused', detail: string) =>
+  new DomainError(code, detail);
+
+/** A Bearer credential that is missing or refused (RFC 6750). */
+export const bearerFailure = (code: 'missing_token' | 'invalid_token' | 'token_expired' | 'token_revoked', detail: string) =>
+  new DomainError(code, detail, { scheme: 'Bearer' });
+
+export const unavailable = (detail: string, cause?: unknown) => new DomainError('unavailable', detail, { cause });

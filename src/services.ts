@@ -1,0 +1,94 @@
+import type { Logger } from 'pino';
+import { createAuditLog } from './audit/audit-log.ts';
+import { createMemoryThrottle, type AccountThrottle } from './auth/account-throttle.ts';
+import { createCredentialsService } from './auth/credentials.service.ts';
+import { createDeviceCookies } from './auth/device-cookie.ts';
+import type { Config } from './config/config.ts';
+import type { Db } from './db/database.ts';
+import type { Clock } from './lib/clock.ts';
+import type { Revocations } from './revocation/revocations.ts';
+import { createEndSessions } from './sessions/end-sessions.ts';
+import { createSessionRepository } from './sessions/session.repository.ts';
+import { createSessionsService } from './sessions/sessions.service.ts';
+import { createAccessTokens } from './tokens/access-token.ts';
+import type { Keystore } from './tokens/keystore.ts';
+import { createRefreshTokens } from './tokens/refresh-token.ts';
+import { createPasswordHasher } from './users/password.ts';
+import { createUserRepository } from './users/user.repository.ts';
+import { createUsersService } from './users/users.service.ts';
+
+export interface ServiceDeps {
+  config: Config;
+  db: Db;
+  keystore: Keystore;
+  revocations: Revocations;
+  clock: Clock;
+  logger: Logger;
+  /** Shared (Redis) account throttle; per-process memory when absent. */
+  throttle?: AccountThrottle | undefined;
+}
+
+/**
+ * The use cases, built once from explicit dependencies: what the HTTP routes, the CLI and
+ * start-up tasks all call. Repositories stay inside; nothing outside writes behind a service.
+ */
+export function createServices(deps: ServiceDeps) {
+  const { config, db, keystore, revocations, clock, logger } = deps;
+  const userRepository = createUserRepository(db);
+  const sessionRepository = createSessionRepository(db);
+  const audit = createAuditLog(db, clock, logger);
+  const passwords = createPasswordHasher(config.hashConcurrency);
+  const endSessions = createEndSessions({ sessions: sessionRepository, revocations, clock });
+  const accessTokens = createAccessTokens({
+    keystore,
+    cacheSize: config.verifyCacheSize,
+    clock,
+    issuer: config.jwt.issuer,
+    audience: config.jwt.audience,
+    ttlSeconds: config.jwt.accessTtl,
+    clockToleranceSeconds: config.jwt.clockTolerance,
+  });
+  const refreshTokens = createRefreshTokens({
+    secret: config.jwt.refreshSecret,
+    clock,
+    issuer: config.jwt.issuer,
+    ttlSeconds: config.jwt.refreshTtl,
+    clockToleranceSeconds: config.jwt.clockTolerance,
+  });
+  const throttle = deps.throttle ?? createMemoryThrottle({ max: config.rateLimit.accountMax, windowMs: config.rateLimit.windowMs }, clock);
+
+  return {
+    audit,
+    accessTokens,
+    userRepository,
+    users: createUsersService({ users: userRepository, endSessions, audit, clock, passwords }),
+    credentials: createCredentialsService({
+      clock,
+      logger,
+      users: userRepository,
+      throttle,
+      audit,
+      passwords,
+      devices: createDeviceCookies(config.jwt.refreshSecret, clock),
+      endSessions,
+    }),
+    sessions: createSessionsService({
+      settings: {
+        refreshTtlSeconds: config.jwt.refreshTtl,
+        reuseIntervalSeconds: config.jwt.refreshReuseInterval,
+        maxLifetimeSeconds: config.sessionMaxLifetime,
+      },
+      clock,
+      logger,
+      users: userRepository,
+      sessions: sessionRepository,
+      accessTokens,
+      refreshTokens,
+      revocations,
+      endSessions,
+      audit,
+    }),
+  };
+}
+
+export type Services = ReturnType<typeof createServices>;

@@ -1,0 +1,40 @@
+import { z } from 'zod';
+import { normalizeEmail } from './email.ts';
+import { PASSWORD_MAX, PASSWORD_MIN, passwordProblem } from './password-rules.ts';
+
+const EMAIL_MAX = 254;
+
+export const Email = z
+  .string()
+  .max(1024)
+  .overwrite(normalizeEmail)
+  .max(EMAIL_MAX, `Must be at most ${EMAIL_MAX} characters.`)
+  .regex(z.regexes.email, 'Must be a valid email address.')
+  .meta({ description: 'Trimmed and lower-cased before use.', example: 'ada@example.com' });
+
+export const NewPassword = z
+  .string()
+  .max(PASSWORD_MAX * 4)
+  .superRefine((value, ctx) => {
+    const problem = passwordProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  })
+  .meta({
+    description: `${PASSWORD_MIN} to ${PASSWORD_MAX} characters (Unicode, NFKC), not a common password, not containing the email name.`,
+    minLength: PASSWORD_MIN,
+    maxLength: PASSWORD_MAX,
+  });
+
+export const UserSchema = z
+  .object({
+    id: z.string(),
+    email: z.string(),
+    name: z.string().nullable(),
+    roles: z.array(z.string()),
+    createdAt: z.string().meta({ format: 'date-time' }),
+  })
+  .meta({ id: 'User' });
+
+export const UserResponse = z.object({ user: UserSchema }).meta({ id: 'UserResponse' });
+
+export const AdminUser = UserSchema.extend({ disabled: z.boolean() }).meta({ id: 'AdminUser' });
