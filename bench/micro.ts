@@ -45,7 +45,7 @@ function es256Keystore(): Keystore {
     retiredAt: null,
   };
   const hmac = createHmacKeystore(Buffer.alloc(32), 'HS256');
-  return { ...hmac, mode: 'asymmetric', active: () => entry, find: (k) => (k === kid ? entry : undefined), list: () => [entry] };
+  return { ...hmac, active: () => entry, find: (k) => (k === kid ? entry : undefined), list: () => [entry] };
 }
 
 for (const [name, keystore] of [

@@ -3,7 +3,7 @@ import type { Config } from './config/config.ts';
 import { isHmac, type Algorithm } from './tokens/algorithms.ts';
 import { createDb, type DatabaseHandle } from './db/create-db.ts';
 import { PRIVATE_DIR_MODE, tighten } from './lib/private-files.ts';
-import type { Db } from './db/database.ts';
+import type { Db } from './database.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import type { Clock } from './lib/clock.ts';
 import { createRevocations, type Revocations } from './revocation/revocations.ts';
@@ -128,7 +128,6 @@ export async function openRuntime(config: Config, clock: Clock, logger: Logger):
         clearInterval(maintenance);
         revocations.stop();
         await redis?.close();
-        keystore.close();
         await database.close();
       },
     };

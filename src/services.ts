@@ -4,7 +4,7 @@ import { createMemoryThrottle, type AccountThrottle } from './auth/account-throt
 import { createCredentialsService } from './auth/credentials.service.ts';
 import { createDeviceCookies } from './auth/device-cookie.ts';
 import type { Config } from './config/config.ts';
-import type { Db } from './db/database.ts';
+import type { Db } from './database.ts';
 import type { Clock } from './lib/clock.ts';
 import type { Revocations } from './revocation/revocations.ts';
 import { createEndSessions } from './sessions/end-sessions.ts';

@@ -1,7 +1,7 @@
 import type { Selectable } from 'kysely';
 import type { Logger } from 'pino';
 import type { AuditEventTable } from './audit-event.table.ts';
-import type { Db } from '../db/database.ts';
+import type { Db } from '../database.ts';
 import type { Clock } from '../lib/clock.ts';
 import { newId } from '../lib/ids.ts';
 

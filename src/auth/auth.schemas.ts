@@ -43,5 +43,3 @@ export const TokenResponse = z
 export const ProtectedResponse = z
   .object({ message: z.string(), user: z.object({ id: z.string(), roles: z.array(z.string()) }) })
   .meta({ id: 'ProtectedResponse' });
-
-export const MessageResponse = z.object({ message: z.string() }).meta({ id: 'MessageResponse' });

@@ -1,5 +1,6 @@
 import { endpoint, type Endpoint } from '../http/endpoint.ts';
-import { MessageResponse, ProtectedResponse } from './auth.schemas.ts';
+import { MessageResponse } from '../http/common-schemas.ts';
+import { ProtectedResponse } from './auth.schemas.ts';
 
 /** The contract's example routes: one behind a Bearer token, and the same stack without it (the benchmark's baseline). */
 export function demoEndpoints(): Endpoint[] {

@@ -2,7 +2,7 @@ import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
 import { CamelCasePlugin, Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
-import type { DatabaseSchema, Db, Dialect } from './database.ts';
+import type { DatabaseSchema, Db, Dialect } from '../database.ts';
 import { ConfigError } from '../config/errors.ts';
 import { ensurePrivateFile, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, tighten } from '../lib/private-files.ts';
 import { existsSync, mkdirSync } from 'node:fs';

@@ -1,5 +1,5 @@
 import { Migrator, type Migration, type MigrationProvider } from 'kysely';
-import type { Db } from './database.ts';
+import type { Db } from '../database.ts';
 import * as initial from './migrations/0001_initial.ts';
 import * as auditEvents from './migrations/0002_audit_events.ts';
 import * as hardening from './migrations/0003_hardening.ts';

@@ -5,7 +5,8 @@ import { requireRole } from '../rbac/require-role.ts';
 import { ALGORITHMS, isHmac, type Algorithm } from '../tokens/algorithms.ts';
 import { createRequireAuth } from '../tokens/require-auth.ts';
 import { systemClock, type Clock } from '../lib/clock.ts';
-import { createAccessTokens } from '../tokens/access-token.ts';
+import { createAccessTokenVerifier } from '../tokens/access-token-verifier.ts';
+import type { VerificationKeys } from '../tokens/keystore.ts';
 import type { AccessClaims } from '../tokens/claims.ts';
 import { createHmacKeystore } from '../tokens/hmac-keystore.ts';
 import { createRemoteKeystore } from './remote-keystore.ts';
@@ -41,13 +42,13 @@ export interface RequireAuthOptions {
  */
 export function requireAuth(options: RequireAuthOptions): RequestHandler {
   const clock = options.clock ?? systemClock;
-  let keystore;
+  let keys: VerificationKeys;
   if (options.secret !== undefined) {
     const alg = options.algorithm ?? 'HS256';
     if (!isHmac(alg)) throw new TypeError('a shared secret needs an HS* algorithm');
-    keystore = createHmacKeystore(Buffer.from(options.secret), alg);
+    keys = createHmacKeystore(Buffer.from(options.secret), alg);
   } else if (options.jwksUrl !== undefined) {
-    keystore = createRemoteKeystore({
+    keys = createRemoteKeystore({
       jwksUrl: options.jwksUrl,
       algorithms: options.algorithms ?? ALGORITHMS.filter((alg) => !isHmac(alg)),
       ...(options.cooldownMs !== undefined ? { cooldownMs: options.cooldownMs } : {}),
@@ -55,19 +56,18 @@ export function requireAuth(options: RequireAuthOptions): RequestHandler {
   } else {
     throw new TypeError('requireAuth needs jwksUrl or secret');
   }
-  const tokens = createAccessTokens({
-    keystore,
+  const tokens = createAccessTokenVerifier({
+    keys,
     clock,
     issuer: options.issuer,
     audience: options.audience,
-    ttlSeconds: 0,
     clockToleranceSeconds: options.clockTolerance ?? 5,
   });
   return createRequireAuth({
     verify: tokens.verify,
     ...(options.isRevoked ? { isRevoked: options.isRevoked } : {}),
     reloadKeys: () =>
-      keystore.reload({ onlyIfCool: true }).catch((error: unknown) => {
+      keys.reload({ onlyIfCool: true }).catch((error: unknown) => {
         // An unreachable auth server is an outage (503), not a bad token.
         throw unavailable('The signing keys cannot be fetched right now.', error);
       }),

@@ -1,7 +1,7 @@
 import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import { createRemoteJWKSet, customFetch, type FetchImplementation } from 'jose';
 import { ALGORITHMS, isHmac, type Algorithm } from '../tokens/algorithms.ts';
-import type { KeyEntry, Keystore } from '../tokens/keystore.ts';
+import type { KeyEntry, VerificationKeys } from '../tokens/keystore.ts';
 
 export interface RemoteKeystoreOptions {
   jwksUrl: string | URL;
@@ -19,7 +19,7 @@ export interface RemoteKeystoreOptions {
  * fetching (timeouts, cache age, cooldown against `kid` floods); verification stays
  * synchronous on KeyObjects built from its cached set.
  */
-export function createRemoteKeystore(options: RemoteKeystoreOptions): Keystore {
+export function createRemoteKeystore(options: RemoteKeystoreOptions): VerificationKeys {
   const allowed = new Set(options.algorithms.filter((alg) => !isHmac(alg)));
   const remote = createRemoteJWKSet(new URL(options.jwksUrl), {
     cooldownDuration: options.cooldownMs ?? 30_000,
@@ -64,25 +64,15 @@ export function createRemoteKeystore(options: RemoteKeystoreOptions): Keystore {
       }));
 
   return {
-    mode: 'asymmetric',
-    active: () => {
-      throw new Error('a resource server does not sign tokens');
-    },
     find: (kid) => {
       // Stale keys keep answering while a refetch runs in the background.
       if (!remote.fresh && !remote.reloading && entries.size > 0) void fetchKeys().catch(() => {});
       return entries.get(kid);
     },
-    list: () => [...entries.values()],
-    jwks: () => [...entries.values()].flatMap((entry) => (entry.jwk ? [entry.jwk] : [])),
     async reload({ onlyIfCool = false } = {}) {
       if (onlyIfCool && remote.coolingDown) return false;
       await fetchKeys();
       return true;
     },
-    rotate: async () => {
-      throw new Error('a resource server does not rotate keys');
-    },
-    close: () => {},
   };
 }

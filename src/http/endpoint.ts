@@ -68,7 +68,7 @@ export interface Endpoint {
 
 /**
  * One declaration per endpoint: method, path, access, schemas, responses and handler. The same
- * object is registered on the router (validated, typed: no `req.auth!`) and documented in
+ * object is registered on the router (validated, and typed: handlers read ctx.auth, never an asserted request field) and documented in
  * OpenAPI, so an endpoint cannot exist undocumented.
  */
 export function endpoint<A extends Access, B = undefined, P = undefined, Q = undefined>(def: EndpointDef<A, B, P, Q>): Endpoint {

@@ -1,5 +1,5 @@
 import { PostgresAdapter, sql, type Kysely } from 'kysely';
-import type { DatabaseSchema, Db } from '../db/database.ts';
+import type { DatabaseSchema, Db } from '../database.ts';
 
 export interface Revocation {
   id: string;

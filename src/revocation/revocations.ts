@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Db } from '../db/database.ts';
+import type { Db } from '../database.ts';
 import type { Clock } from '../lib/clock.ts';
 import { createMemoryRevocationIndex, type RevocationIndex } from './revocation-index.ts';
 import { createRevocationRepository, type Revocation } from './revocation.repository.ts';

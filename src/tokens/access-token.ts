@@ -1,62 +1,26 @@
-import { createSigner, createVerifier } from 'fast-jwt';
-import { LRUCache } from 'lru-cache';
+import { createSigner } from 'fast-jwt';
 import type { Clock } from '../lib/clock.ts';
 import { newId } from '../lib/ids.ts';
-import { isAccessClaims, type AccessClaims } from './claims.ts';
-import { isHighS, withLowS } from './ecdsa-low-s.ts';
-import { readHeader } from './jwt-header.ts';
+import { createAccessTokenVerifier, type AccessTokenVerifierOptions } from './access-token-verifier.ts';
+import type { AccessClaims } from './claims.ts';
+import { withLowS } from './ecdsa-low-s.ts';
 import type { KeyEntry, Keystore } from './keystore.ts';
-import { checkTimes } from './time-checks.ts';
-import { TokenError } from './token-error.ts';
 
 export const ACCESS_TOKEN_TYPE = 'at+jwt';
-const ACCEPTED_TYPES = new Set(['at+jwt', 'application/at+jwt']);
 
-export interface AccessTokenOptions {
+export interface AccessTokenOptions extends Omit<AccessTokenVerifierOptions, 'keys'> {
   keystore: Keystore;
-  /** How many verified tokens to remember (0 disables the cache). */
-  cacheSize?: number;
   clock: Clock;
-  issuer: string;
-  audience: string;
   ttlSeconds: number;
-  clockToleranceSeconds: number;
 }
 
-type Verify = (token: string) => { header: Record<string, unknown>; payload: Record<string, unknown> };
 type Sign = (payload: Record<string, unknown>) => string;
 
-/**
- * Signs and verifies access tokens. Verification is synchronous (fast-jwt over node:crypto
- * KeyObjects), pins the algorithm of the key the `kid` names, and checks typ, iss, aud,
- * exp and nbf. One verifier per key is built once and reused.
- */
+/** The auth server's access tokens: signed with the keystore's active key, verified like any resource server does. */
 export function createAccessTokens(options: AccessTokenOptions) {
-  const { keystore, clock, issuer, audience, ttlSeconds, clockToleranceSeconds } = options;
-  const verifiers = new Map<string, Verify>();
+  const { keystore, clock, issuer, audience, ttlSeconds } = options;
+  const verifier = createAccessTokenVerifier({ ...options, keys: keystore });
   const signers = new Map<string, Sign>();
-  // Verified tokens, keyed by the exact token string: a client's repeated requests skip the
-  // signature check. Entries are re-checked against the clock on every hit and are bounded in
-  // number; revocation is checked by the caller on every request, cache or not.
-  const verified = options.cacheSize ? new LRUCache<string, { claims: AccessClaims; kid: string }>({ max: options.cacheSize }) : undefined;
-
-  const verifierFor = (entry: KeyEntry): Verify => {
-    let verify = verifiers.get(entry.kid);
-    if (!verify) {
-      verify = createVerifier({
-        key: entry.verifyKey,
-        algorithms: [entry.alg],
-        allowedIss: issuer,
-        allowedAud: audience,
-        requiredClaims: ['iss', 'aud', 'sub', 'exp', 'iat', 'jti'],
-        ignoreExpiration: true,
-        ignoreNotBefore: true,
-        complete: true,
-      }) as unknown as Verify;
-      verifiers.set(entry.kid, verify);
-    }
-    return verify;
-  };
 
   const signerFor = (entry: KeyEntry): Sign => {
     let sign = signers.get(entry.kid);
@@ -67,6 +31,7 @@ export function createAccessTokens(options: AccessTokenOptions) {
         algorithm: entry.alg,
         header: { alg: entry.alg, typ: ACCESS_TOKEN_TYPE, kid: entry.kid },
       }) as Sign;
+      // ECDSA signatures are malleable: Tessera issues only the low-S form (see ecdsa-low-s.ts).
       sign = entry.alg === 'ES256' ? (payload) => withLowS(signer(payload)) : signer;
       signers.set(entry.kid, sign);
     }
@@ -75,6 +40,8 @@ export function createAccessTokens(options: AccessTokenOptions) {
 
   return {
     ttlSeconds,
+    verify: verifier.verify,
+    cacheSize: verifier.cacheSize,
 
     sign(subject: { sub: string; roles: string[]; sid: string }): { token: string; claims: AccessClaims } {
       const iat = Math.floor(clock.now() / 1000);
@@ -90,48 +57,7 @@ export function createAccessTokens(options: AccessTokenOptions) {
       };
       return { token: signerFor(keystore.active())(claims as unknown as Record<string, unknown>), claims };
     },
-
-    /** Throws TokenError; reason 'unknown_key' when the `kid` is not (yet) known here. */
-    verify(token: string): AccessClaims {
-      const cached = verified?.get(token);
-      if (cached) {
-        // Still within exp, and its key still trusted (a key removed from the store ends its tokens).
-        if (cached.claims.exp > clock.now() / 1000 - clockToleranceSeconds && keystore.find(cached.kid)) return cached.claims;
-        verified!.delete(token);
-      }
-      const result = verifyUncached(token);
-      verified?.set(token, result);
-      return result.claims;
-    },
-
-    /** Entries in the verification cache (reported by the benchmarks). */
-    cacheSize: () => verified?.size ?? 0,
   };
-
-  /** Claims are frozen: the same object is handed to every request that presents the token. */
-  function verifyUncached(token: string): { claims: AccessClaims; kid: string } {
-    const header = readHeader(token);
-    if (typeof header.typ !== 'string' || !ACCEPTED_TYPES.has(header.typ.toLowerCase())) {
-      throw new TokenError('invalid', 'The token is not an access token.');
-    }
-    if (typeof header.kid !== 'string') throw new TokenError('invalid', 'The token names no key.');
-    const entry = keystore.find(header.kid);
-    if (!entry) throw new TokenError('unknown_key', 'The token was signed by an unknown key.');
-    if (header.alg !== entry.alg) throw new TokenError('invalid', 'The token algorithm does not match its key.');
-    if (entry.alg === 'ES256' && isHighS(Buffer.from(token.slice(token.lastIndexOf('.') + 1), 'base64url'))) {
-      throw new TokenError('invalid', 'The token signature is not in its canonical (low-S) form.');
-    }
-    let payload: Record<string, unknown>;
-    try {
-      payload = verifierFor(entry)(token).payload;
-    } catch {
-      throw new TokenError('invalid', 'The token signature or claims are invalid.');
-    }
-    checkTimes(payload, clock.now(), clockToleranceSeconds);
-    if (!isAccessClaims(payload)) throw new TokenError('invalid', 'The token lacks required claims.');
-    Object.freeze(payload.roles);
-    return { claims: Object.freeze(payload), kid: entry.kid };
-  }
 }
 
 export type AccessTokens = ReturnType<typeof createAccessTokens>;

@@ -1,7 +1,7 @@
 import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import type { Algorithm } from './algorithms.ts';
 import { ConfigError } from '../config/errors.ts';
-import type { Db } from '../db/database.ts';
+import type { Db } from '../database.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { KeyEntry, Keystore } from './keystore.ts';
 import {
@@ -111,7 +111,6 @@ export async function createDbKeystore(options: DbKeystoreOptions): Promise<Keys
   const usable = (entry: KeyEntry, now: number) => entry.retiredAt === null || entry.retiredAt + retireAfterMs > now;
 
   const keystore: Keystore = {
-    mode: 'asymmetric',
     active: () => {
       const now = clock.now();
       let signing: KeyEntry | undefined;
@@ -145,7 +144,6 @@ export async function createDbKeystore(options: DbKeystoreOptions): Promise<Keys
       if (!entry) throw new Error(`the new key ${kid} was not stored`);
       return entry;
     },
-    close: () => {},
   };
   return keystore;
 }

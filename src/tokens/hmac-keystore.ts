@@ -18,7 +18,6 @@ export function createHmacKeystore(secret: Buffer, alg: Algorithm): Keystore {
     retiredAt: null,
   };
   return {
-    mode: 'hmac',
     active: () => entry,
     find: (kid) => (kid === entry.kid ? entry : undefined),
     list: () => [entry],
@@ -27,6 +26,5 @@ export function createHmacKeystore(secret: Buffer, alg: Algorithm): Keystore {
     rotate: async () => {
       throw new Error('In HMAC mode the key is JWT_SECRET: rotate it by changing that setting.');
     },
-    close: () => {},
   };
 }

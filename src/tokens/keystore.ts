@@ -17,25 +17,31 @@ export interface KeyEntry {
   retiredAt: number | null;
 }
 
-export interface Keystore {
-  readonly mode: 'hmac' | 'asymmetric';
-  /** The key new access tokens are signed with now. */
-  active(): KeyEntry;
+/** The keys tokens are verified with: what a resource server needs (a remote JWKS, a shared secret). */
+export interface VerificationKeys {
   /** A key that may still verify tokens, by `kid`. */
   find(kid: string): KeyEntry | undefined;
+  /**
+   * Re-reads the keys. `onlyIfCool` (an unknown `kid`): at most once per cooldown, counted
+   * between such reloads only, so a routine poll never makes a new key's token wait. Returns whether it read.
+   */
+  reload(options?: { onlyIfCool?: boolean }): Promise<boolean>;
+}
+
+/** The keys the auth server signs with and publishes. */
+export interface SigningKeys {
+  /** The key new access tokens are signed with now. */
+  active(): KeyEntry;
   /** Every key whose tokens may still be live. */
   list(): KeyEntry[];
   /** Public JWKs of list(); empty in HMAC mode. */
   jwks(): JsonWebKey[];
   /**
-   * Re-reads shared keys. `onlyIfCool` (an unknown `kid`): at most once per cooldown, counted
-   * between such reloads only, so a routine poll never makes a new key's token wait. Returns whether it read.
-   */
-  reload(options?: { onlyIfCool?: boolean }): Promise<boolean>;
-  /**
    * Publishes a new key that starts signing at its `activatesAt` (once every instance has had a
    * key poll to load it); the old one keeps verifying until its tokens expire.
    */
   rotate(): Promise<KeyEntry>;
-  close(): void;
 }
+
+/** The auth server's keystore: it both signs and verifies. */
+export type Keystore = VerificationKeys & SigningKeys;

@@ -1,5 +1,5 @@
 import type { Selectable } from 'kysely';
-import type { Db } from '../db/database.ts';
+import type { Db } from '../database.ts';
 import type { SigningKeyTable } from './signing-key.table.ts';
 
 export type SigningKeyRow = Selectable<SigningKeyTable>;

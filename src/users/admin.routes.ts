@@ -1,7 +1,7 @@
 import type { Request } from 'express';
 import { z } from 'zod';
 import { AUDIT_TYPES, type AuditLog } from '../audit/audit-log.ts';
-import { MessageResponse } from '../auth/auth.schemas.ts';
+import { MessageResponse } from '../http/common-schemas.ts';
 import { clientInfo } from '../http/client-info.ts';
 import { endpoint, type Claims, type Endpoint } from '../http/endpoint.ts';
 import { MAX_ROLES, ROLE_PATTERN } from '../rbac/roles.ts';

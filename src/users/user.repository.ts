@@ -1,5 +1,5 @@
 import { PostgresAdapter, type Selectable } from 'kysely';
-import type { Db } from '../db/database.ts';
+import type { Db } from '../database.ts';
 import type { UserTable } from './user.table.ts';
 import type { User } from './user.ts';
 

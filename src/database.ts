@@ -1,0 +1,19 @@
+import type { Kysely } from 'kysely';
+import type { UserTable } from './users/user.table.ts';
+import type { SessionTable } from './sessions/session.table.ts';
+import type { RefreshTokenTable } from './sessions/refresh-token.table.ts';
+import type { RevocationTable } from './revocation/revocation.table.ts';
+import type { SigningKeyTable } from './tokens/signing-key.table.ts';
+import type { AuditEventTable } from './audit/audit-event.table.ts';
+
+export interface DatabaseSchema {
+  users: UserTable;
+  sessions: SessionTable;
+  refreshTokens: RefreshTokenTable;
+  revocations: RevocationTable;
+  signingKeys: SigningKeyTable;
+  auditEvents: AuditEventTable;
+}
+
+export type Db = Kysely<DatabaseSchema>;
+export type Dialect = 'sqlite' | 'postgres';
