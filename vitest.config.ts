@@ -17,8 +17,8 @@ export default defineConfig({
     hookTimeout: 30_000,
     pool: 'forks',
     projects: [
-      { extends: true, test: { name: 'sqlite', env: { TESSERA_TEST_DIALECT: 'sqlite' } } },
-      ...(postgres ? [{ extends: true, test: { name: 'postgres', env: { TESSERA_TEST_DIALECT: 'postgres' } } }] : []),
+      { extends: true as const, test: { name: 'sqlite', env: { TESSERA_TEST_DIALECT: 'sqlite' } } },
+      ...(postgres ? [{ extends: true as const, test: { name: 'postgres', env: { TESSERA_TEST_DIALECT: 'postgres' } } }] : []),
     ],
   },
 });

@@ -8,6 +8,7 @@ import type { Config } from './config/config.ts';
 import type { DatabaseHandle } from './db/create-db.ts';
 import { createCors } from './http/cors.ts';
 import { createCsrf } from './http/csrf.ts';
+import { docsAssets, docsEndpoints } from './http/docs.routes.ts';
 import { mountEndpoints, type Access, type Endpoint } from './http/endpoint.ts';
 import { createErrorHandler } from './http/error-handler.ts';
 import { jsonBody } from './http/json-body.ts';
@@ -47,10 +48,10 @@ export function createApp(deps: AppDeps): Express {
   const { config, database, keystore, revocations, clock, logger } = deps;
   const services = createServices({ config, db: database.db, keystore, revocations, clock, logger, throttle: deps.throttle });
   const csrf = createCsrf(config);
-  const metrics = createMetrics({ revocationIndex: revocations.index.size, verifyCache: services.accessTokens.cacheSize });
+  const metrics = createMetrics({ revocationIndex: () => revocations.index.size(), verifyCache: () => services.accessTokens.cacheSize() });
   const limiters = deps.rateLimiters ?? createRateLimiters(config);
   const requireAuth = createRequireAuth({
-    verify: services.accessTokens.verify,
+    verify: (token) => services.accessTokens.verify(token),
     isRevoked: (claims) => revocations.index.isRevoked(claims.sid, claims.jti),
     reloadKeys: () => keystore.reload({ onlyIfCool: true }),
   });
@@ -76,10 +77,11 @@ export function createApp(deps: AppDeps): Express {
   const endpoints: Endpoint[] = [
     ...opsEndpoints({ ready, registry: metrics.registry, document: () => (document ??= createOpenApiDocument(endpoints, { version: VERSION })) }),
     ...jwksEndpoints({ keystore, maxAgeSeconds: Math.min(300, Math.floor(config.keyPollMs / 1000)) }),
-    ...authEndpoints({ config, ...services, csrf, onLogin: metrics.login, onRefresh: metrics.refresh }),
+    ...authEndpoints({ config, ...services, csrf, onLogin: (o) => metrics.login(o), onRefresh: (o) => metrics.refresh(o) }),
     ...sessionsEndpoints(services),
     ...demoEndpoints(),
     ...adminEndpoints(services),
+    ...docsEndpoints(),
   ];
 
   const app = express();
@@ -93,6 +95,7 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use(createCors(config.corsOrigins));
+  app.use('/docs/assets', docsAssets());
   // The per-client limit counts before any body is parsed, so oversized or malformed bodies count too.
   app.use('/api/auth', limiters.perClient);
   app.use(jsonBody());

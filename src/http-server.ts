@@ -2,7 +2,7 @@ import { createServer, type RequestListener, type Server } from 'node:http';
 import type { Config } from './config/config.ts';
 
 /** Idle keep-alive connections close after this; a proxy in front should time out idle upstreams sooner. */
-export const KEEP_ALIVE_TIMEOUT_MS = 5000;
+const KEEP_ALIVE_TIMEOUT_MS = 5000;
 
 /**
  * The HTTP server around the app, with slow-client limits: headers within HTTP_HEADERS_TIMEOUT

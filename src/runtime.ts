@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from './config/config.ts';
 import { isHmac, type Algorithm } from './tokens/algorithms.ts';
+import { ConfigError } from './config/errors.ts';
 import { createDb, type DatabaseHandle } from './db/create-db.ts';
 import { PRIVATE_DIR_MODE, tighten } from './lib/private-files.ts';
 import type { Db } from './database.ts';
@@ -56,12 +57,18 @@ export const publishDelayMs = (config: Config): number => config.keyPollMs + 100
 
 export async function openKeystore(config: Config, db: Db, clock: Clock): Promise<Keystore> {
   const alg = config.jwt.algorithm;
-  if (isHmac(alg)) return createHmacKeystore(config.jwt.secret!, alg);
+  const { secret, keyEncryptionSecret } = config.jwt;
+  // loadConfig sets exactly the secret the algorithm needs; the checks only narrow the types.
+  if (isHmac(alg)) {
+    if (!secret) throw new ConfigError('JWT_SECRET is required for an HMAC algorithm');
+    return createHmacKeystore(secret, alg);
+  }
+  if (!keyEncryptionSecret) throw new ConfigError('KEY_ENCRYPTION_SECRET is required for an asymmetric algorithm');
   return createDbKeystore({
     db,
     clock,
     algorithm: alg as Exclude<Algorithm, `HS${string}`>,
-    encryptionSecret: config.jwt.keyEncryptionSecret!,
+    encryptionSecret: keyEncryptionSecret,
     retireAfterMs: retireWindowMs(config),
     publishDelayMs: publishDelayMs(config),
   });

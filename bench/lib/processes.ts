@@ -74,7 +74,7 @@ export function startServer(options: StartOptions): Promise<ServerProcess> {
   let seen = 0;
   let settled = false;
   const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
-  exited.then(() => running.delete(child));
+  void exited.then(() => running.delete(child));
 
   return new Promise((resolveStart, reject) => {
     const timer = setTimeout(() => fail(new Error('did not start within 60 s')), 60_000);
@@ -100,7 +100,7 @@ export function startServer(options: StartOptions): Promise<ServerProcess> {
         resolveStart(handle);
       }
     };
-    for (const stream of [child.stdout!, child.stderr!]) {
+    for (const stream of [child.stdout, child.stderr]) {
       let buffered = '';
       stream.setEncoding('utf8').on('data', (chunk: string) => {
         const parts = (buffered + chunk).split('\n');

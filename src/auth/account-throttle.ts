@@ -53,7 +53,8 @@ export function createMemoryThrottle(policy: ThrottlePolicy, clock: Clock): Acco
       entry.count += 1;
       attempts.delete(key);
       attempts.set(key, entry);
-      if (attempts.size > MAX_TRACKED) attempts.delete(attempts.keys().next().value!);
+      const oldest = attempts.keys().next();
+      if (attempts.size > MAX_TRACKED && !oldest.done) attempts.delete(oldest.value);
       if (entry.count <= policy.max) return 0;
       attempts.delete(key);
       const strikes = (lock && lock.forgetAt > now ? lock.strikes : 0) + 1;

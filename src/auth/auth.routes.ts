@@ -84,7 +84,7 @@ export function authEndpoints(deps: AuthRoutesDeps): Endpoint[] {
       responses: { 200: { ...TOKENS, description: 'Tokens; Set-Cookie refresh_token, csrf_token and device' }, errors: ['invalid_credentials', 'account_disabled'] },
       async handler({ body, req, res }) {
         const client = clientInfo(req);
-        const { issued, deviceToken } = await counted(deps.onLogin, async () => {
+        const { issued, deviceToken } = await counted((outcome) => deps.onLogin(outcome), async () => {
           const checked = await credentials.check(body.email, body.password, client, readCookie(req, deviceCookie));
           return { issued: await sessions.start(checked.user, client), deviceToken: checked.deviceToken };
         });
@@ -102,7 +102,7 @@ export function authEndpoints(deps: AuthRoutesDeps): Endpoint[] {
       body: RefreshBody,
       responses: { 200: { ...TOKENS, description: 'New tokens' }, errors: ['missing_token', 'invalid_token', 'token_expired', 'refresh_reused', 'csrf_failed'] },
       async handler({ req, res }) {
-        const issued = await counted(deps.onRefresh, async () => {
+        const issued = await counted((outcome) => deps.onRefresh(outcome), async () => {
           const token = presentedRefreshToken(req);
           if (!token) throw refreshFailed('missing_token', 'Send refreshToken in the body or the refresh_token cookie.');
           return sessions.refresh(token, clientInfo(req));

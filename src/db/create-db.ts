@@ -36,7 +36,7 @@ export function createDb(url: string, options: { poolSize?: number; onError?: (e
     // (pg.types.setTypeParser would change every pool in the process).
     const types = {
       getTypeParser: (oid: number, format?: 'text' | 'binary') =>
-        oid === PG_INT8 ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format),
+        oid === PG_INT8 ? (value: string) => Number(value) : (pg.types.getTypeParser(oid, format) as (value: string) => unknown),
     };
     const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10, types });
     // An idle client that loses its connection (server restart, failover) emits 'error' on the

@@ -64,7 +64,7 @@ export function requireAuth(options: RequireAuthOptions): RequestHandler {
     clockToleranceSeconds: options.clockTolerance ?? 5,
   });
   return createRequireAuth({
-    verify: tokens.verify,
+    verify: (token) => tokens.verify(token),
     ...(options.isRevoked ? { isRevoked: options.isRevoked } : {}),
     reloadKeys: () =>
       keys.reload({ onlyIfCool: true }).catch((error: unknown) => {

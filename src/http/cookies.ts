@@ -2,7 +2,7 @@ import { parse } from 'cookie';
 import type { Request, Response } from 'express';
 import type { Config } from '../config/config.ts';
 
-export const REFRESH_COOKIE_PATH = '/api/auth';
+const REFRESH_COOKIE_PATH = '/api/auth';
 
 /**
  * The contract's names by default. With COOKIE_PREFIXES=true (needs Secure cookies) the

@@ -4,7 +4,7 @@ import { hmac, safeEqual } from '../lib/hash.ts';
 import { cookieNames, readCookie } from './cookies.ts';
 import { csrfFailed } from '../lib/errors.ts';
 
-export const CSRF_HEADER = 'x-csrf-token';
+const CSRF_HEADER = 'x-csrf-token';
 
 /**
  * Double-submit CSRF bound to the session: the token is an HMAC of the session id, so a

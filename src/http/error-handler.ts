@@ -39,7 +39,7 @@ export function createErrorHandler(logger: Logger): ErrorRequestHandler {
       error instanceof DomainError
         ? error
         : typeof error === 'object' && error !== null
-          ? fromHttpError(error as Record<string, unknown>)
+          ? fromHttpError(error)
           : undefined;
     if (known) {
       if (STATUS_OF[known.code] >= 500) logger.error({ err: known.cause ?? known, path: req.path }, known.detail);

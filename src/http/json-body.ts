@@ -1,7 +1,7 @@
 import express, { type RequestHandler } from 'express';
 import { DomainError } from '../lib/errors.ts';
 
-export const BODY_LIMIT = '16kb';
+const BODY_LIMIT = '16kb';
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 const isJsonType = (contentType: string | undefined): boolean => !!contentType && JSON_TYPE.test(contentType);

@@ -25,7 +25,7 @@ const HEADER_DOCS: Record<ResponseHeader | 'Retry-After' | 'WWW-Authenticate', {
 const BEARER_401: ErrorCode[] = ['missing_token', 'invalid_token', 'token_expired', 'token_revoked'];
 
 /** The error codes an endpoint can answer with: its own, plus what its access level, body and limits imply. */
-export function errorCodesOf(e: Endpoint): ErrorCode[] {
+function errorCodesOf(e: Endpoint): ErrorCode[] {
   const codes = new Set<ErrorCode>(e.responses.errors ?? []);
   if (e.method !== 'get') ['malformed_json', 'payload_too_large', 'unsupported_media_type'].forEach((c) => codes.add(c as ErrorCode));
   if (e.body || e.params || e.query) codes.add('validation_failed');

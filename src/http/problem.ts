@@ -1,7 +1,7 @@
 import type { Response } from 'express';
-import { DomainError, type ErrorCode } from '../lib/errors.ts';
+import type { DomainError, ErrorCode } from '../lib/errors.ts';
 
-export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
 /** The one map from the contract's error codes to HTTP statuses. */
 export const STATUS_OF: Record<ErrorCode, number> = {
@@ -40,7 +40,7 @@ const TITLES: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
-export const titleFor = (status: number): string => TITLES[status] ?? 'Error';
+const titleFor = (status: number): string => TITLES[status] ?? 'Error';
 
 /** Codes that mean "the token you sent is no good" (RFC 6750 error="invalid_token"). */
 const INVALID_TOKEN_CODES = new Set<ErrorCode>(['invalid_token', 'token_expired', 'token_revoked']);
@@ -50,14 +50,14 @@ const INVALID_TOKEN_CODES = new Set<ErrorCode>(['invalid_token', 'token_expired'
  * refused, the reason. `detail` is public already; quotes and backslashes are dropped so it
  * cannot break out of the header's quoted string.
  */
-export function bearerChallenge(error: DomainError): string {
+function bearerChallenge(error: DomainError): string {
   const realm = 'Bearer realm="tessera"';
   if (!INVALID_TOKEN_CODES.has(error.code)) return realm;
   return `${realm}, error="invalid_token", error_description="${error.detail.replace(/["\\]/g, '')}"`;
 }
 
 /** The response headers an error implies: Retry-After for limits, a challenge for refused credentials. */
-export function problemHeaders(error: DomainError): Record<string, string> {
+function problemHeaders(error: DomainError): Record<string, string> {
   const headers: Record<string, string> = {};
   if (error.retryAfterSeconds !== undefined) headers['Retry-After'] = String(error.retryAfterSeconds);
   if (error.scheme === 'Bearer' && STATUS_OF[error.code] === 401) headers['WWW-Authenticate'] = bearerChallenge(error);
@@ -79,4 +79,3 @@ export function sendProblem(res: Response, error: DomainError): void {
   res.status(status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(body));
 }
 
-export { DomainError };

@@ -4,7 +4,7 @@ import { pino, type Logger } from 'pino';
  * Paths that may hold secrets in anything we log. Request bodies and headers are never
  * logged whole, but redaction keeps a mistake from leaking a token or password.
  */
-export const REDACT_PATHS = [
+const REDACT_PATHS = [
   'password',
   '*.password',
   'currentPassword',

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { RedisClients } from '../redis/redis-clients.ts';
 import type { Revocation } from './revocation.repository.ts';
 
-export const REVOCATION_CHANNEL = 'tessera:revocations';
+const REVOCATION_CHANNEL = 'tessera:revocations';
 
 export interface RevocationBroadcast {
   publish(revocations: Revocation[]): void;

@@ -32,7 +32,7 @@ export async function addLiveToken(
   }
 }
 
-export class SessionEndedError extends Error {}
+class SessionEndedError extends Error {}
 
 /** Runs a transaction; a session found ended inside it becomes the 'ended' outcome. */
 export async function unlessEnded<T>(work: () => Promise<T>): Promise<T | { outcome: 'ended' }> {

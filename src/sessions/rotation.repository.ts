@@ -91,9 +91,10 @@ export function createRotationQueries(db: Db) {
           .where('sessionId', '=', input.sessionId)
           .where('replacedBy', '=', input.childHash)
           .where('graceUsedAt', 'is', null)
-          .where(({ exists, selectFrom }) =>
-            exists(
-              selectFrom('refreshTokens as child')
+          .where((eb) =>
+            eb.exists(
+              eb
+                .selectFrom('refreshTokens as child')
                 .select('child.tokenHash')
                 .where('child.tokenHash', '=', input.childHash)
                 .where('child.usedAt', 'is', null),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-export const SessionSchema = z
+const SessionSchema = z
   .object({
     id: z.string(),
     createdAt: z.string(),

@@ -48,7 +48,7 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions) {
         ignoreExpiration: true,
         ignoreNotBefore: true,
         complete: true,
-      }) as unknown as Verify;
+      });
       verifiers.set(entry.kid, verify);
     }
     return verify;

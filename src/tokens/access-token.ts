@@ -6,7 +6,7 @@ import type { AccessClaims } from './claims.ts';
 import { withLowS } from './ecdsa-low-s.ts';
 import type { KeyEntry, Keystore } from './keystore.ts';
 
-export const ACCESS_TOKEN_TYPE = 'at+jwt';
+const ACCESS_TOKEN_TYPE = 'at+jwt';
 
 export interface AccessTokenOptions extends Omit<AccessTokenVerifierOptions, 'keys'> {
   keystore: Keystore;
@@ -26,11 +26,11 @@ export function createAccessTokens(options: AccessTokenOptions) {
     let sign = signers.get(entry.kid);
     if (!sign) {
       if (!entry.signingKey) throw new Error(`key ${entry.kid} cannot sign`);
-      const signer = createSigner({
+      const signer: Sign = createSigner({
         key: entry.signingKey,
         algorithm: entry.alg,
         header: { alg: entry.alg, typ: ACCESS_TOKEN_TYPE, kid: entry.kid },
-      }) as Sign;
+      });
       // ECDSA signatures are malleable: Tessera issues only the low-S form (see ecdsa-low-s.ts).
       sign = entry.alg === 'ES256' ? (payload) => withLowS(signer(payload)) : signer;
       signers.set(entry.kid, sign);
@@ -40,8 +40,8 @@ export function createAccessTokens(options: AccessTokenOptions) {
 
   return {
     ttlSeconds,
-    verify: verifier.verify,
-    cacheSize: verifier.cacheSize,
+    verify: (token: string) => verifier.verify(token),
+    cacheSize: () => verifier.cacheSize(),
 
     sign(subject: { sub: string; roles: string[]; sid: string }): { token: string; claims: AccessClaims } {
       const iat = Math.floor(clock.now() / 1000);

@@ -1,7 +1,7 @@
 import { TokenError } from './token-error.ts';
 
 /** Tokens longer than this are refused before any decoding: ours are well under 2 KB. */
-export const MAX_TOKEN_LENGTH = 8192;
+const MAX_TOKEN_LENGTH = 8192;
 
 export interface JwtHeader {
   alg: string;
@@ -35,7 +35,7 @@ export function readHeader(token: string): JwtHeader {
   if (!parts.every(isCanonicalBase64url)) throw new TokenError('invalid', 'The token is not canonical base64url.');
   let header: unknown;
   try {
-    header = JSON.parse(Buffer.from(parts[0]!, 'base64url').toString('utf8'));
+    header = JSON.parse(Buffer.from(parts[0] ?? '', 'base64url').toString('utf8'));
   } catch {
     throw new TokenError('invalid', 'The token header is not JSON.');
   }

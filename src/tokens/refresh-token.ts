@@ -5,7 +5,7 @@ import { readHeader } from './jwt-header.ts';
 import { checkTimes } from './time-checks.ts';
 import { TokenError } from './token-error.ts';
 
-export const REFRESH_TOKEN_TYPE = 'refresh+jwt';
+const REFRESH_TOKEN_TYPE = 'refresh+jwt';
 const ALGORITHM = 'HS256';
 
 export interface RefreshClaims {

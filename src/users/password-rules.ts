@@ -8,7 +8,7 @@ export const PASSWORD_MAX = 128;
 /** Email local parts shorter than this are not searched for inside passwords (too many false hits). */
 const LOCAL_PART_MIN = 3;
 
-export const passwordLength = (password: string): number => [...normalizePassword(password)].length;
+const passwordLength = (password: string): number => [...normalizePassword(password)].length;
 
 // A memo of a constant list, built on first use (not state: it never changes once built).
 let common: Set<string> | undefined;

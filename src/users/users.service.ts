@@ -19,7 +19,7 @@ export interface Actor extends Partial<ClientInfo> {
 /** Ends every session of a user (sessions/end-sessions.ts); passed in, so users/ does not depend on sessions/. */
 export type EndUserSessions = (target: { userId: string }, reason: 'roles_changed' | 'disabled') => Promise<string[]>;
 
-export const DEFAULT_ROLES = ['user'];
+const DEFAULT_ROLES = ['user'];
 
 /**
  * Accounts: creation (signup, the CLI, ADMIN_EMAIL all come here) and the changes made by

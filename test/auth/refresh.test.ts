@@ -20,7 +20,7 @@ describe('POST /api/auth/refresh (body transport)', () => {
   afterEach(() => t.close());
 
   const refresh = (refreshToken: unknown) =>
-    request(t.app).post('/api/auth/refresh').send({ refreshToken } as object);
+    request(t.app).post('/api/auth/refresh').send({ refreshToken });
   const hitProtected = (accessToken: string) =>
     request(t.app).get('/api/protected').set('Authorization', bearer(accessToken));
 

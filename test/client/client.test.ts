@@ -4,12 +4,15 @@ import { listen } from '../helpers/listen.ts';
 import { createTestApp, PASSWORD, uniqueEmail, type TestApp } from '../helpers/test-app.ts';
 import request from 'supertest';
 
+/** The URL a fetch call was made with, whatever form it came in. */
+const urlOf = (input: Parameters<typeof fetch>[0]): string => (input instanceof Request ? input.url : input.toString());
+
 describe('client: single-flight refresh', () => {
   let t: TestApp;
   let server: Awaited<ReturnType<typeof listen>>;
   let calls: string[];
   const countingFetch: typeof fetch = (input, init) => {
-    calls.push(new URL(String(input)).pathname);
+    calls.push(new URL(urlOf(input)).pathname);
     return fetch(input, init);
   };
 
@@ -71,8 +74,8 @@ describe('client: where the token goes', () => {
   it('sends the access token only to its own origin and apiOrigins', async () => {
     const seen: { url: string; auth: string | null }[] = [];
     const fakeFetch: typeof fetch = async (input, init) => {
-      seen.push({ url: String(input), auth: new Headers(init?.headers).get('authorization') });
-      const body = String(input).endsWith('/api/auth/login')
+      seen.push({ url: urlOf(input), auth: new Headers(init?.headers).get('authorization') });
+      const body = urlOf(input).endsWith('/api/auth/login')
         ? { accessToken: 'token-1', expiresIn: 900, refreshToken: 'r1', user: { id: 'u', email: 'e', roles: [] } }
         : {};
       return new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } });

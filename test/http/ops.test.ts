@@ -246,7 +246,7 @@ const HMAC_ENVS: { JWT_SECRET: string; JWT_ALGORITHM?: string }[] = [
 
 describe('JWKS in HMAC mode', () => {
   it.each(HMAC_ENVS)('keys is [] (%o)', async (env) => {
-    const t = await createTestApp(env as Record<string, string>);
+    const t = await createTestApp(env);
     try {
       const res = await request(t.app).get('/.well-known/jwks.json');
       expect(res.status).toBe(200);

@@ -30,8 +30,8 @@ function startServer(env: Record<string, string>): Promise<ChildProcess> {
       output += chunk.toString();
       if (output.includes('tessera listening')) resolve(child);
     };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
     child.on('exit', (code) => reject(new Error(`server exited with ${code}: ${output}`)));
   });
 }
