@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from './config/config.ts';
-import { isHmac, type Algorithm } from './tokens/algorithms.ts';
+import { isHmac, type Algorithm } from './lib/algorithms.ts';
 import { ConfigError } from './config/errors.ts';
 import { createDb, type DatabaseHandle } from './db/create-db.ts';
 import { PRIVATE_DIR_MODE, tighten } from './lib/private-files.ts';

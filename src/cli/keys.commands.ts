@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { createAuditLog } from '../audit/audit-log.ts';
 import type { Config } from '../config/config.ts';
-import { isHmac } from '../tokens/algorithms.ts';
+import { isHmac } from '../lib/algorithms.ts';
 import { systemClock } from '../lib/clock.ts';
 import { createLogger } from '../lib/logger.ts';
 import { openKeystore, retireWindowMs } from '../runtime.ts';

@@ -1,9 +1,7 @@
 import { z } from 'zod';
 import { parseDurationMs } from './duration.ts';
 
-export const ALGORITHMS = ['HS256', 'HS384', 'HS512', 'RS256', 'PS256', 'ES256', 'EdDSA'] as const;
-export type Algorithm = (typeof ALGORITHMS)[number];
-export const isHmac = (alg: Algorithm): boolean => alg.startsWith('HS');
+export { ALGORITHMS, isHmac, type Algorithm } from '../lib/algorithms.ts';
 
 /** The environment as read: every value a string, or absent. */
 export type RawEnv = Record<string, string | undefined>;

@@ -2,7 +2,7 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { sendProblem } from '../http/problem.ts';
 import { DomainError, unavailable } from '../lib/errors.ts';
 import { requireRole } from '../rbac/require-role.ts';
-import { ALGORITHMS, isHmac, type Algorithm } from '../tokens/algorithms.ts';
+import { ALGORITHMS, isHmac, type Algorithm } from '../lib/algorithms.ts';
 import { createRequireAuth } from '../tokens/require-auth.ts';
 import { systemClock, type Clock } from '../lib/clock.ts';
 import { createAccessTokenVerifier } from '../tokens/access-token-verifier.ts';

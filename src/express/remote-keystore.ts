@@ -1,6 +1,6 @@
 import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import { createRemoteJWKSet, customFetch, type FetchImplementation } from 'jose';
-import { ALGORITHMS, isHmac, type Algorithm } from '../tokens/algorithms.ts';
+import { ALGORITHMS, isHmac, type Algorithm } from '../lib/algorithms.ts';
 import type { KeyEntry, VerificationKeys } from '../tokens/keystore.ts';
 
 export interface RemoteKeystoreOptions {
@@ -16,17 +16,21 @@ export interface RemoteKeystoreOptions {
 
 /**
  * The keys of a remote JWKS, for a resource server. jose's remote JWK set does the
- * fetching (timeouts, cache age, cooldown against `kid` floods); verification stays
+ * fetching (timeouts, cache age); verification stays
  * synchronous on KeyObjects built from its cached set.
  */
 export function createRemoteKeystore(options: RemoteKeystoreOptions): VerificationKeys {
+  const cooldownMs = options.cooldownMs ?? 30_000;
   const allowed = new Set(options.algorithms.filter((alg) => !isHmac(alg)));
   const remote = createRemoteJWKSet(new URL(options.jwksUrl), {
-    cooldownDuration: options.cooldownMs ?? 30_000,
+    cooldownDuration: cooldownMs,
     cacheMaxAge: options.cacheMaxAgeMs ?? 300_000,
     ...(options.fetch ? { [customFetch]: options.fetch } : {}),
   });
   let entries = new Map<string, KeyEntry>();
+  // Counted between unknown-kid reloads only: jose's own cooldown restarts at every fetch (the
+  // routine refresh included), which would make a token under a just-published key wait.
+  let lastUnknownKidReload = Number.NEGATIVE_INFINITY;
   let inFlight: Promise<void> | undefined;
 
   const rebuild = () => {
@@ -70,7 +74,11 @@ export function createRemoteKeystore(options: RemoteKeystoreOptions): Verificati
       return entries.get(kid);
     },
     async reload({ onlyIfCool = false } = {}) {
-      if (onlyIfCool && remote.coolingDown) return false;
+      if (onlyIfCool) {
+        const now = performance.now();
+        if (now - lastUnknownKidReload < cooldownMs) return false;
+        lastUnknownKidReload = now;
+      }
       await fetchKeys();
       return true;
     },

@@ -1,5 +1,5 @@
 import { createPublicKey, type JsonWebKey } from 'node:crypto';
-import type { Algorithm } from './algorithms.ts';
+import type { Algorithm } from '../lib/algorithms.ts';
 import { ConfigError } from '../config/errors.ts';
 import type { Db } from '../database.ts';
 import type { Clock } from '../lib/clock.ts';

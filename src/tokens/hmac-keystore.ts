@@ -1,5 +1,5 @@
 import { hmac } from '../lib/hash.ts';
-import type { Algorithm } from './algorithms.ts';
+import type { Algorithm } from '../lib/algorithms.ts';
 import type { KeyEntry, Keystore } from './keystore.ts';
 
 /**

@@ -9,7 +9,7 @@ import {
   type JsonWebKey,
   type KeyObject,
 } from 'node:crypto';
-import type { Algorithm } from './algorithms.ts';
+import type { Algorithm } from '../lib/algorithms.ts';
 
 /** Generates a private key for an asymmetric algorithm (RSA at 2048 bits, the RFC 7518 minimum). */
 export function generatePrivateKey(alg: Exclude<Algorithm, `HS${string}`>): KeyObject {

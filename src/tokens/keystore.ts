@@ -1,5 +1,5 @@
 import type { JsonWebKey } from 'node:crypto';
-import type { Algorithm } from './algorithms.ts';
+import type { Algorithm } from '../lib/algorithms.ts';
 
 /** One access-token key. `signingKey` is set only for a key this process may sign with. */
 export interface KeyEntry {

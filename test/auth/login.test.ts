@@ -8,7 +8,7 @@ import {
   uniqueEmail,
   type TestApp,
 } from '../helpers/test-app.ts';
-import { bearer, decodeJwt, expectProblem, setCookies } from './support.ts';
+import { bearer, decodeJwt, expectProblem, setCookies } from '../helpers/auth-assertions.ts';
 
 const login = (t: TestApp, body: unknown) => request(t.app).post('/api/auth/login').send(body as object);
 

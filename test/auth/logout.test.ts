@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestApp, signupAndLogin, type TestApp } from '../helpers/test-app.ts';
-import { bearer, expectBearerError, expectCleared, expectProblem, setCookies } from './support.ts';
+import { bearer, expectBearerError, expectCleared, expectProblem, setCookies } from '../helpers/auth-assertions.ts';
 
 describe('POST /api/auth/logout', () => {
   let t: TestApp;

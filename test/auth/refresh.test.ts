@@ -10,7 +10,7 @@ import {
   unsignedToken,
   withBadSignature,
   withPayload,
-} from './support.ts';
+} from '../helpers/auth-assertions.ts';
 
 describe('POST /api/auth/refresh (body transport)', () => {
   let t: TestApp;

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestApp, loginAsAdmin, PASSWORD, uniqueEmail, type TestApp } from '../helpers/test-app.ts';
-import { bearer, decodeJwt, expectProblem } from './support.ts';
+import { bearer, decodeJwt, expectProblem } from '../helpers/auth-assertions.ts';
 
 describe('POST /api/auth/signup', () => {
   let t: TestApp;

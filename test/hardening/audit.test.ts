@@ -2,7 +2,7 @@ import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { prune } from '../../src/runtime.ts';
 import { createTestApp, loginAsAdmin, PASSWORD, uniqueEmail, type TestApp } from '../helpers/test-app.ts';
-import { bearer, expectProblem } from '../auth/support.ts';
+import { bearer, expectProblem } from '../helpers/auth-assertions.ts';
 
 const UA = 'hardening-audit-test/1.0';
 const NEW_PASSWORD = 'a completely different passphrase 9';

@@ -2,7 +2,7 @@ import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isHighS, withLowS } from '../../src/tokens/ecdsa-low-s.ts';
 import { createTestApp, signupAndLogin, type TestApp } from '../helpers/test-app.ts';
-import { expectBearerRejected } from '../tokens/forge.ts';
+import { expectBearerRejected } from '../helpers/jwt-forge.ts';
 
 const P256_ORDER = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cookieLine, cookieValue, setCookies } from '../sessions/support.ts';
+import { cookieLine, cookieValue, setCookies } from '../helpers/cookies.ts';
 import { createTestApp, PASSWORD, uniqueEmail, type TestApp } from '../helpers/test-app.ts';
 
 /**

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestApp, PASSWORD, type TestApp } from '../helpers/test-app.ts';
-import { expectProblem } from '../auth/support.ts';
+import { expectProblem } from '../helpers/auth-assertions.ts';
 
 describe('email canonicalisation', () => {
   let t: TestApp;

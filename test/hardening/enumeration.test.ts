@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestApp, loginAsAdmin, PASSWORD, uniqueEmail, type TestApp } from '../helpers/test-app.ts';
-import { bearer, expectProblem } from '../auth/support.ts';
+import { bearer, expectProblem } from '../helpers/auth-assertions.ts';
 
 const login = (t: TestApp, email: string, password: string) => request(t.app).post('/api/auth/login').send({ email, password });
 

@@ -4,8 +4,8 @@ import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/lib/logger.ts';
 import { createTestApp, PASSWORD, uniqueEmail, type TestApp } from '../helpers/test-app.ts';
-import { bearer } from '../auth/support.ts';
-import { cookieHeader, sessionCookies } from '../sessions/support.ts';
+import { bearer } from '../helpers/auth-assertions.ts';
+import { cookieHeader, sessionCookies } from '../helpers/cookies.ts';
 
 const NEW_PASSWORD = 'my brand new secret passphrase 77';
 const WRONG_PASSWORDS = ['wrong secret passphrase 1', 'wrong secret passphrase 2', 'wrong secret passphrase 3', 'wrong secret passphrase 4'];

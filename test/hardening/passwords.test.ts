@@ -3,7 +3,7 @@ import bcrypt from 'bcryptjs';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestApp, PASSWORD, signupAndLogin, uniqueEmail, type TestApp } from '../helpers/test-app.ts';
-import { bearer, expectProblem } from '../auth/support.ts';
+import { bearer, expectProblem } from '../helpers/auth-assertions.ts';
 
 const EMOJI_BASE = 0x1f600;
 /** `n` emoji code points (each two UTF-16 units), none NFKC-changed. */

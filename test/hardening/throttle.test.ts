@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createMemoryThrottle } from '../../src/auth/account-throttle.ts';
 import { fakeClock } from '../helpers/clock.ts';
 import { createTestApp, PASSWORD, signupAndLogin, uniqueEmail, type TestApp } from '../helpers/test-app.ts';
-import { bearer, expectProblem } from '../auth/support.ts';
+import { bearer, expectProblem } from '../helpers/auth-assertions.ts';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;

@@ -2,7 +2,7 @@ import request from 'supertest';
 import type { Test } from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, loginAsAdmin, PASSWORD, signupAndLogin, uniqueEmail, type TestApp } from '../helpers/test-app.ts';
-import { errorLogs, expectHandled, expectProblem, expectValidationFailed } from './problem-assertions.ts';
+import { errorLogs, expectHandled, expectProblem, expectValidationFailed } from '../helpers/problem-assertions.ts';
 
 /**
  * Hostile and malformed input on every JSON endpoint: oversize, broken or non-JSON bodies,

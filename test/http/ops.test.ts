@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, PASSWORD, signupAndLogin, type TestApp } from '../helpers/test-app.ts';
-import { expectProblem } from './problem-assertions.ts';
+import { expectProblem } from '../helpers/problem-assertions.ts';
 
 /** Operations endpoints: health, readiness, metrics, the OpenAPI document and the JWKS. */
 

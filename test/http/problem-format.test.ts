@@ -4,7 +4,7 @@ import request from 'supertest';
 import type { Response, Test } from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, loginAsAdmin, PASSWORD, signupAndLogin, uniqueEmail, type TestApp } from '../helpers/test-app.ts';
-import { bodyText, errorLogs, expectNoLeak, expectProblem, expectValidationFailed, LEAK_PATTERNS } from './problem-assertions.ts';
+import { bodyText, errorLogs, expectNoLeak, expectProblem, expectValidationFailed, LEAK_PATTERNS } from '../helpers/problem-assertions.ts';
 
 /**
  * Every error is an RFC 9457 problem document with exactly type,title,status,detail,code

@@ -3,7 +3,7 @@ import request from 'supertest';
 import type { Response } from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, PASSWORD, signupAndLogin, uniqueEmail, type TestApp } from '../helpers/test-app.ts';
-import { errorLogs, expectHandled, expectProblem } from './problem-assertions.ts';
+import { errorLogs, expectHandled, expectProblem } from '../helpers/problem-assertions.ts';
 
 /**
  * Property tests: whatever JSON a client posts, the server answers < 500 with a problem

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestApp, signupAndLogin, PASSWORD, type TestApp } from '../helpers/test-app.ts';
-import { cookieHeader, cookieLine, cookieValue, sessionCookies, setCookies, sidOf } from './support.ts';
+import { cookieHeader, cookieLine, cookieValue, sessionCookies, setCookies, sidOf } from '../helpers/cookies.ts';
 
 type Session = Awaited<ReturnType<typeof signupAndLogin>>;
 

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTestApp, signupAndLogin, type TestApp } from '../helpers/test-app.ts';
-import { sidOf } from './support.ts';
+import { sidOf } from '../helpers/cookies.ts';
 
 const refreshWith = (t: TestApp, refreshToken: string) => request(t.app).post('/api/auth/refresh').send({ refreshToken });
 const protectedWith = (t: TestApp, token: string) => request(t.app).get('/api/protected').set('Authorization', `Bearer ${token}`);

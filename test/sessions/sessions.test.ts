@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestApp, signupAndLogin, PASSWORD, type TestApp } from '../helpers/test-app.ts';
-import { sidOf } from './support.ts';
+import { sidOf } from '../helpers/cookies.ts';
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;

@@ -2,7 +2,7 @@ import { constants, createHmac, createPublicKey, verify as cryptoVerify, type Js
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTestApp, signupAndLogin, type TestApp } from '../helpers/test-app.ts';
-import { decodeHeader, decodePayload, expectBearerRejected } from './forge.ts';
+import { decodeHeader, decodePayload, expectBearerRejected } from '../helpers/jwt-forge.ts';
 
 const HMAC_SECRET = 'a'.repeat(48);
 const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];

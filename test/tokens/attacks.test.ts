@@ -14,7 +14,7 @@ import {
   signHmac,
   type Json,
   without,
-} from './forge.ts';
+} from '../helpers/jwt-forge.ts';
 
 const ACCESS_TTL_S = 900;
 const LEEWAY_S = 5;

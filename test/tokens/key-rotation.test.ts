@@ -7,7 +7,7 @@ import { createApp } from '../../src/app.ts';
 import { createLogger } from '../../src/lib/logger.ts';
 import { openRuntime, type Runtime } from '../../src/runtime.ts';
 import { createTestApp, openSecondInstance, signupAndLogin, type TestApp } from '../helpers/test-app.ts';
-import { decodeHeader, decodePayload, expectBearerRejected, signEs256 } from './forge.ts';
+import { decodeHeader, decodePayload, expectBearerRejected, signEs256 } from '../helpers/jwt-forge.ts';
 
 const ACCESS_TTL_S = 900;
 const LEEWAY_S = 5;

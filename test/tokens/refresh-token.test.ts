@@ -5,7 +5,7 @@ import { createHmacKeystore } from '../../src/tokens/hmac-keystore.ts';
 import { createRefreshTokens } from '../../src/tokens/refresh-token.ts';
 import { TokenError, type TokenFailure } from '../../src/tokens/token-error.ts';
 import { fakeClock } from '../helpers/clock.ts';
-import { decodeHeader, decodePayload, encodeJson, signHmac } from './forge.ts';
+import { decodeHeader, decodePayload, encodeJson, signHmac } from '../helpers/jwt-forge.ts';
 
 const ISSUER = 'tessera';
 const TTL_S = 7 * 86400;

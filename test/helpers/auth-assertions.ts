@@ -1,5 +1,6 @@
 import type { Response } from 'supertest';
 import { expect } from 'vitest';
+import { expectProblem } from './problem-assertions.ts';
 
 /** Decodes a compact JWS without verifying it (base64url header and payload). */
 export function decodeJwt(token: string): { header: Record<string, unknown>; payload: Record<string, unknown> } {
@@ -67,16 +68,8 @@ export function expectCleared(cookie: SetCookie | undefined, nowMs: number): voi
   expect(cleared, `cookie ${cookie!.name} is not cleared: ${JSON.stringify(cookie!.attrs)}`).toBe(true);
 }
 
-/** The RFC 9457 problem document shape, with the expected status and code. */
-export function expectProblem(res: Response, status: number, code: string): void {
-  expect(res.status, JSON.stringify(res.body)).toBe(status);
-  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-  expect(res.body).toMatchObject({ status, code });
-  expect(typeof res.body.type).toBe('string');
-  expect(typeof res.body.title).toBe('string');
-  expect(typeof res.body.detail).toBe('string');
-  expect(JSON.stringify(res.body)).not.toMatch(/\bat .+:\d+:\d+|stack|SQLITE|sqlite/i);
-}
+/** The RFC 9457 problem document shape, with the expected status and code (one assertion for the whole suite). */
+export { expectProblem };
 
 /** A 401 on a Bearer route for a bad token: RFC 6750 header with error="invalid_token". */
 export function expectBearerError(res: Response, code: string): void {
