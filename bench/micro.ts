@@ -12,7 +12,6 @@ import { createPublicKey } from 'node:crypto';
 import type { Keystore } from '../src/tokens/keystore.ts';
 import { systemClock } from '../src/lib/clock.ts';
 
-
 function perOp(label: string, iterations: number, fn: (i: number) => unknown): void {
   for (let i = 0; i < Math.min(iterations, 10_000); i += 1) fn(i); // warm-up
   const start = process.hrtime.bigint();
@@ -26,8 +25,11 @@ for (const size of [0, 10_000, 100_000]) {
   const index = createMemoryRevocationIndex(systemClock);
   const now = Date.now();
   index.apply(Array.from({ length: size }, (_, i) => ({ id: `sid-${i}`, kind: 'sid' as const, createdAt: now, expiresAt: now + 900_000 })));
-  perOp(`revocation check, ${size.toLocaleString()} revoked sessions (miss)`, 2_000_000, (i) => index.isRevoked(`live-${i & 1023}`, `jti-${i & 1023}`));
-  if (size) perOp(`revocation check, ${size.toLocaleString()} revoked sessions (hit)`, 2_000_000, (i) => index.isRevoked(`sid-${i % size}`, 'x'));
+  perOp(`revocation check, ${size.toLocaleString()} revoked sessions (miss)`, 2_000_000, (i) =>
+    index.isRevoked(`live-${i & 1023}`, `jti-${i & 1023}`),
+  );
+  if (size)
+    perOp(`revocation check, ${size.toLocaleString()} revoked sessions (hit)`, 2_000_000, (i) => index.isRevoked(`sid-${i % size}`, 'x'));
 }
 
 // Access-token verification, ES256 and HS256, uncached and cached.

@@ -126,13 +126,22 @@ async function core(): Promise<void> {
     }
 
     const many = await collectAccessTokens(server.url, emails, options.manyTokens);
-    report.seeded('protected-many-tokens', many.seconds, `${many.tokens.length} distinct access tokens: ${many.logins} logins + ${many.refreshes} refreshes`);
+    report.seeded(
+      'protected-many-tokens',
+      many.seconds,
+      `${many.tokens.length} distinct access tokens: ${many.logins} logins + ${many.refreshes} refreshes`,
+    );
     // Every token once, all verified for the first time (the cache has none of them); then the
     // measured rotation, where all 10,000 fit in the verification cache (VERIFY_CACHE_SIZE).
-    await scenario('protected-many-tokens: first pass', server, () => ({
-      ...scenarios.protectedManyTokens(base, many.tokens),
-      amount: many.tokens.length,
-    }), { warmup: false });
+    await scenario(
+      'protected-many-tokens: first pass',
+      server,
+      () => ({
+        ...scenarios.protectedManyTokens(base, many.tokens),
+        amount: many.tokens.length,
+      }),
+      { warmup: false },
+    );
     await scenario('protected-many-tokens', server, () => scenarios.protectedManyTokens(base, many.tokens));
     report.state['after protected-many-tokens'] = await snapshot(server);
 
@@ -190,8 +199,7 @@ async function seedStack(): Promise<void> {
   }
 }
 
-const sizeLabel = (n: number): string =>
-  n >= 1_000_000 ? `${n / 1_000_000}M` : n >= 1_000 ? `${n / 1_000}k` : String(n);
+const sizeLabel = (n: number): string => (n >= 1_000_000 ? `${n / 1_000_000}M` : n >= 1_000 ? `${n / 1_000}k` : String(n));
 
 /** protected and refresh with N users/sessions bulk-seeded into SQLite before start. */
 async function scale(): Promise<void> {
@@ -199,7 +207,12 @@ async function scale(): Promise<void> {
     const label = sizeLabel(size);
     console.log(`\n# scale ${label} (SQLite)`);
     const path = join(work, `scale-${label}.db`);
-    const seed = await seedScale(path, { users: size, prefix: `s${label}-`, mint: 4 * options.connections, refreshSecret: secrets.refresh });
+    const seed = await seedScale(path, {
+      users: size,
+      prefix: `s${label}-`,
+      mint: 4 * options.connections,
+      refreshSecret: secrets.refresh,
+    });
     report.seeded(`scale ${label}`, seed.seconds, `${size} users, sessions and refresh tokens (bulk, better-sqlite3)`);
     const server = await startTessera(`tessera-${label}`, `sqlite:${path}`);
     try {
@@ -279,16 +292,45 @@ function checks(): Check[] {
     check('protected / open', ratio(rps('protected'), rps('open')), 'x', '>= 0.9', (v) => v >= 0.9),
     check('protected-many-tokens / open', ratio(rps('protected-many-tokens'), rps('open')), 'x', '>= 0.8', (v) => v >= 0.8),
     check('protected-hs256 / open', ratio(rps('protected-hs256'), rps('open')), 'x', '(info)'),
-    check('Tessera protected / seed-stack protected', ratio(rps('protected'), rps('seed-stack: protected')), 'x', '>= 1.3', (v) => v >= 1.3),
+    check(
+      'Tessera protected / seed-stack protected',
+      ratio(rps('protected'), rps('seed-stack: protected')),
+      'x',
+      '>= 1.3',
+      (v) => v >= 1.3,
+    ),
     check('Tessera protected-hs256 / seed-stack protected', ratio(rps('protected-hs256'), rps('seed-stack: protected')), 'x', '(info)'),
-    check('Tessera protected / seed-stack protected (KeyObject)', ratio(rps('protected'), rps('seed-stack: protected (KeyObject)')), 'x', '(info)'),
+    check(
+      'Tessera protected / seed-stack protected (KeyObject)',
+      ratio(rps('protected'), rps('seed-stack: protected (KeyObject)')),
+      'x',
+      '(info)',
+    ),
     check('seed-stack protected / seed-stack open', ratio(rps('seed-stack: protected'), rps('seed-stack: open')), 'x', '(info)'),
     check('refresh', rps('refresh'), 'req/s', '>= 1000', (v) => v >= 1000),
     check('login', rps('login'), 'req/s', '(info)'),
     check('login-storm: protected p99', report.get('login-storm: protected')?.p99, 'ms', '< 10', (v) => v < 10),
-    check(`scale protected ${large} / ${small}`, ratio(rps(`scale ${large}: protected`), rps(`scale ${small}: protected`)), 'x', '>= 0.9 (within 10%)', (v) => v >= 0.9),
-    check(`scale refresh ${large} / ${small}`, ratio(rps(`scale ${large}: refresh`), rps(`scale ${small}: refresh`)), 'x', '>= 0.9 (within 10%)', (v) => v >= 0.9),
-    check(`rss at ${large} under protected load`, report.state[`scale ${large}, under protected load`]?.['rss MiB'], 'MiB', '< 200', (v) => v < 200),
+    check(
+      `scale protected ${large} / ${small}`,
+      ratio(rps(`scale ${large}: protected`), rps(`scale ${small}: protected`)),
+      'x',
+      '>= 0.9 (within 10%)',
+      (v) => v >= 0.9,
+    ),
+    check(
+      `scale refresh ${large} / ${small}`,
+      ratio(rps(`scale ${large}: refresh`), rps(`scale ${small}: refresh`)),
+      'x',
+      '>= 0.9 (within 10%)',
+      (v) => v >= 0.9,
+    ),
+    check(
+      `rss at ${large} under protected load`,
+      report.state[`scale ${large}, under protected load`]?.['rss MiB'],
+      'MiB',
+      '< 200',
+      (v) => v < 200,
+    ),
     check('pg: protected / open', ratio(rps('pg: protected'), rps('pg: open')), 'x', '(info)'),
     check('pg: refresh', rps('pg: refresh'), 'req/s', '(info)'),
     check(`${pgLabel}: protected / pg protected`, ratio(rps(`${pgLabel}: protected`), rps('pg: protected')), 'x', '(info)'),

@@ -75,7 +75,11 @@ export function createApp(deps: AppDeps): Express {
   };
   let document: object | undefined;
   const endpoints: Endpoint[] = [
-    ...opsEndpoints({ ready, registry: metrics.registry, document: () => (document ??= createOpenApiDocument(endpoints, { version: VERSION })) }),
+    ...opsEndpoints({
+      ready,
+      registry: metrics.registry,
+      document: () => (document ??= createOpenApiDocument(endpoints, { version: VERSION })),
+    }),
     ...jwksEndpoints({ keystore, maxAgeSeconds: Math.min(300, Math.floor(config.keyPollMs / 1000)) }),
     ...authEndpoints({ config, ...services, csrf, onLogin: (o) => metrics.login(o), onRefresh: (o) => metrics.refresh(o) }),
     ...sessionsEndpoints(services),

@@ -49,8 +49,7 @@ export async function openDatabase(config: Config, logger?: Logger): Promise<Dat
  * How long a retired key keeps verifying: the access-token lifetime and leeway, plus one key
  * poll, since other instances may sign with it until they notice the rotation.
  */
-export const retireWindowMs = (config: Config): number =>
-  (config.jwt.accessTtl + config.jwt.clockTolerance) * 1000 + config.keyPollMs;
+export const retireWindowMs = (config: Config): number => (config.jwt.accessTtl + config.jwt.clockTolerance) * 1000 + config.keyPollMs;
 
 /** How long a rotated key is published before it signs: one key poll, plus a second for that poll to land. */
 export const publishDelayMs = (config: Config): number => config.keyPollMs + 1000;

@@ -25,7 +25,9 @@ export function readOptions(env: NodeJS.ProcessEnv = process.env): BenchOptions 
   const quick = env.BENCH_QUICK === '1' || env.BENCH_QUICK === 'true';
   const seconds = env.BENCH_DURATION ? Number(env.BENCH_DURATION) : quick ? 2 : 10;
   if (!Number.isFinite(seconds) || seconds <= 0) throw new Error('BENCH_DURATION must be a positive number of seconds');
-  const only = env.BENCH_ONLY?.split(',').map((group) => group.trim()).filter(Boolean);
+  const only = env.BENCH_ONLY?.split(',')
+    .map((group) => group.trim())
+    .filter(Boolean);
   for (const group of only ?? []) {
     if (!(GROUPS as readonly string[]).includes(group)) throw new Error(`BENCH_ONLY: unknown group "${group}" (${GROUPS.join(', ')})`);
   }

@@ -154,9 +154,7 @@ export function serverUsage(server: Pick<ServerProcess, 'pid' | 'wrapped'>): { c
   let cpuSeconds = 0;
   let rssBytes = 0;
   const children = (id: number): number[] =>
-    safeReaddir(`/proc/${id}/task`).flatMap((task) =>
-      safeRead(`/proc/${id}/task/${task}/children`).split(' ').filter(Boolean).map(Number),
-    );
+    safeReaddir(`/proc/${id}/task`).flatMap((task) => safeRead(`/proc/${id}/task/${task}/children`).split(' ').filter(Boolean).map(Number));
   const visit = (id: number) => {
     let stat: string;
     try {

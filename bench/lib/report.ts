@@ -49,7 +49,9 @@ export class Report {
     const index = this.scenarios.findIndex((existing) => existing.name === row.name);
     if (index >= 0) {
       if (row.rps > this.scenarios[index]!.rps) this.scenarios[index] = row;
-      console.log(`  ${row.name.padEnd(36)} ${String(Math.round(row.rps)).padStart(5)} req/s (round ${++this.rounds[row.name]!}; best kept)`);
+      console.log(
+        `  ${row.name.padEnd(36)} ${String(Math.round(row.rps)).padStart(5)} req/s (round ${++this.rounds[row.name]!}; best kept)`,
+      );
       return;
     }
     this.rounds[row.name] = 1;
@@ -72,7 +74,9 @@ export class Report {
   }
 
   print(): void {
-    console.log('\n== Scenarios (10 connections unless noted; latency of 2xx responses; cpu = busy cores: the server, autocannon, anything else)\n');
+    console.log(
+      '\n== Scenarios (10 connections unless noted; latency of 2xx responses; cpu = busy cores: the server, autocannon, anything else)\n',
+    );
     console.log(
       table(
         ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'non-2xx', 'errors', 'cpu server', 'cpu bench', 'cpu other'],

@@ -32,8 +32,7 @@ async function expectTokens(url: string, path: string, body: unknown): Promise<T
 export const login = (url: string, userEmail: string): Promise<TokenPair> =>
   expectTokens(url, '/api/auth/login', { email: userEmail, password: PASSWORD });
 
-export const refresh = (url: string, refreshToken: string): Promise<TokenPair> =>
-  expectTokens(url, '/api/auth/refresh', { refreshToken });
+export const refresh = (url: string, refreshToken: string): Promise<TokenPair> => expectTokens(url, '/api/auth/refresh', { refreshToken });
 
 /** Runs `task` over `items`, at most `concurrency` at a time; results in input order. */
 export async function inParallel<T, R>(items: T[], concurrency: number, task: (item: T, index: number) => Promise<R>): Promise<R[]> {

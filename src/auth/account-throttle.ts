@@ -91,15 +91,7 @@ export function createRedisThrottle(policy: ThrottlePolicy, redis: Redis, prefix
   const keys = (key: string) => [`${prefix}a:${key}`, `${prefix}l:${key}`, `${prefix}s:${key}`];
   return {
     async attempt(key) {
-      const result = await redis.eval(
-        ATTEMPT_SCRIPT,
-        3,
-        ...keys(key),
-        policy.max,
-        policy.windowMs,
-        MAX_LOCK_MS,
-        STRIKE_MEMORY_MS,
-      );
+      const result = await redis.eval(ATTEMPT_SCRIPT, 3, ...keys(key), policy.max, policy.windowMs, MAX_LOCK_MS, STRIKE_MEMORY_MS);
       return Number(result);
     },
     async succeed(key) {

@@ -81,13 +81,19 @@ export function authEndpoints(deps: AuthRoutesDeps): Endpoint[] {
       summary: 'Log in: access token, refresh token (body and/or HttpOnly cookie), CSRF cookie and device cookie',
       access: 'public',
       body: LoginBody,
-      responses: { 200: { ...TOKENS, description: 'Tokens; Set-Cookie refresh_token, csrf_token and device' }, errors: ['invalid_credentials', 'account_disabled'] },
+      responses: {
+        200: { ...TOKENS, description: 'Tokens; Set-Cookie refresh_token, csrf_token and device' },
+        errors: ['invalid_credentials', 'account_disabled'],
+      },
       async handler({ body, req, res }) {
         const client = clientInfo(req);
-        const { issued, deviceToken } = await counted((outcome) => deps.onLogin(outcome), async () => {
-          const checked = await credentials.check(body.email, body.password, client, readCookie(req, deviceCookie));
-          return { issued: await sessions.start(checked.user, client), deviceToken: checked.deviceToken };
-        });
+        const { issued, deviceToken } = await counted(
+          (outcome) => deps.onLogin(outcome),
+          async () => {
+            const checked = await credentials.check(body.email, body.password, client, readCookie(req, deviceCookie));
+            return { issued: await sessions.start(checked.user, client), deviceToken: checked.deviceToken };
+          },
+        );
         sendTokens(res, config, csrf, issued, deviceToken);
       },
     }),
@@ -97,16 +103,23 @@ export function authEndpoints(deps: AuthRoutesDeps): Endpoint[] {
       path: '/api/auth/refresh',
       operationId: 'refresh',
       summary: 'Rotate a refresh token: new access and refresh tokens',
-      description: 'The refresh token comes from the body or, without one, the refresh_token cookie (then X-CSRF-Token is required). Reusing a rotated refresh token ends the whole session (refresh_reused).',
+      description:
+        'The refresh token comes from the body or, without one, the refresh_token cookie (then X-CSRF-Token is required). Reusing a rotated refresh token ends the whole session (refresh_reused).',
       access: 'refresh',
       body: RefreshBody,
-      responses: { 200: { ...TOKENS, description: 'New tokens' }, errors: ['missing_token', 'invalid_token', 'token_expired', 'refresh_reused', 'csrf_failed'] },
+      responses: {
+        200: { ...TOKENS, description: 'New tokens' },
+        errors: ['missing_token', 'invalid_token', 'token_expired', 'refresh_reused', 'csrf_failed'],
+      },
       async handler({ req, res }) {
-        const issued = await counted((outcome) => deps.onRefresh(outcome), async () => {
-          const token = presentedRefreshToken(req);
-          if (!token) throw refreshFailed('missing_token', 'Send refreshToken in the body or the refresh_token cookie.');
-          return sessions.refresh(token, clientInfo(req));
-        });
+        const issued = await counted(
+          (outcome) => deps.onRefresh(outcome),
+          async () => {
+            const token = presentedRefreshToken(req);
+            if (!token) throw refreshFailed('missing_token', 'Send refreshToken in the body or the refresh_token cookie.');
+            return sessions.refresh(token, clientInfo(req));
+          },
+        );
         sendTokens(res, config, csrf, issued);
       },
     }),
@@ -118,7 +131,10 @@ export function authEndpoints(deps: AuthRoutesDeps): Endpoint[] {
       summary: 'End the session of a refresh token; revoke the Bearer access token if one is sent',
       access: 'refresh',
       body: RefreshBody,
-      responses: { 204: { description: 'Always, also for an unknown or ended session; the cookies are cleared', headers: ['Set-Cookie'] }, errors: ['csrf_failed'] },
+      responses: {
+        204: { description: 'Always, also for an unknown or ended session; the cookies are cleared', headers: ['Set-Cookie'] },
+        errors: ['csrf_failed'],
+      },
       async handler({ req, res }) {
         let refreshToken: string | undefined;
         try {
@@ -161,7 +177,8 @@ export function authEndpoints(deps: AuthRoutesDeps): Endpoint[] {
       responses: { 200: { schema: UserResponse, description: 'The user' } },
       async handler({ auth, res }) {
         const user = await users.get(auth.sub).catch((error: unknown) => {
-          if (error instanceof DomainError && error.code === 'not_found') throw new DomainError('invalid_token', 'The user of this token no longer exists.');
+          if (error instanceof DomainError && error.code === 'not_found')
+            throw new DomainError('invalid_token', 'The user of this token no longer exists.');
           throw error;
         });
         res.json({ user: toPublicUser(user) });

@@ -86,7 +86,12 @@ export function createCredentialsService(deps: {
      * device cookie for this email, against that browser only: failures from elsewhere never
      * lock it out. Returns a new device cookie value for the browser.
      */
-    async check(emailInput: string, password: string, client = NO_CLIENT, deviceCookie?: string): Promise<{ user: User; deviceToken: string }> {
+    async check(
+      emailInput: string,
+      password: string,
+      client = NO_CLIENT,
+      deviceCookie?: string,
+    ): Promise<{ user: User; deviceToken: string }> {
       const email = normalizeEmail(emailInput);
       const device = devices.deviceFor(deviceCookie, email);
       const user = await throttled(device ? `device:${device}` : `login:${email}`, client, () => verify(email, password, client));

@@ -13,7 +13,9 @@ export function addKeyCommands(program: Command, config: () => Config, out: Out)
   const keys = program.command('keys').description('manage signing keys');
   keys
     .command('rotate')
-    .description('publish a new signing key; it signs once every running server has loaded it, older keys stay in the JWKS until their tokens expire')
+    .description(
+      'publish a new signing key; it signs once every running server has loaded it, older keys stay in the JWKS until their tokens expire',
+    )
     .action(async () => {
       const cfg = config();
       if (isHmac(cfg.jwt.algorithm)) throw new CliError('HMAC mode signs with JWT_SECRET: rotate by changing it');
@@ -24,7 +26,9 @@ export function addKeyCommands(program: Command, config: () => Config, out: Out)
           type: 'key.rotated',
           details: { kid: key.kid, alg: key.alg, via: 'cli', osUser: cliActor().osUser ?? 'unknown' },
         });
-        out(`published ${key.kid} (${key.alg}); running servers sign with it from ${new Date(key.activatesAt).toISOString()}, after their next key poll`);
+        out(
+          `published ${key.kid} (${key.alg}); running servers sign with it from ${new Date(key.activatesAt).toISOString()}, after their next key poll`,
+        );
       });
     });
   keys
@@ -46,13 +50,15 @@ export function addKeyCommands(program: Command, config: () => Config, out: Out)
         const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString());
         for (const row of rows) {
           const state =
-            row.activatesAt > now ? 'pending'
-            : row.retiredAt === null || row.retiredAt > now ? 'active'
-            : row.retiredAt + coverMs > now ? 'retiring'
-            : 'expired';
+            row.activatesAt > now
+              ? 'pending'
+              : row.retiredAt === null || row.retiredAt > now
+                ? 'active'
+                : row.retiredAt + coverMs > now
+                  ? 'retiring'
+                  : 'expired';
           out([row.kid, row.alg, state, iso(row.createdAt), iso(row.activatesAt), iso(row.retiredAt)].join('\t'));
         }
       });
     });
-
 }

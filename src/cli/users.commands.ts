@@ -31,13 +31,20 @@ export function addUserCommands(program: Command, config: () => Config, out: Out
         throw new CliError('--password-hash must be a bcrypt ($2a$, $2b$, $2y$) or argon2id hash');
       }
       // A password is checked against the signup rules; an imported hash cannot be, and is re-hashed at first login.
-      const body = (opts.password === undefined ? ImportBody : SignupBody).safeParse({ email: opts.email, password: opts.password, name: opts.name });
+      const body = (opts.password === undefined ? ImportBody : SignupBody).safeParse({
+        email: opts.email,
+        password: opts.password,
+        name: opts.name,
+      });
       if (!body.success) throw new CliError(body.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
       const roles = checkRoles(opts.role.length ? ['user', ...opts.role] : ['user']);
       const secret = opts.passwordHash !== undefined ? { passwordHash: opts.passwordHash } : { password: opts.password ?? '' };
       const cfg = config();
       await withDatabase(cfg, async (database) => {
-        const created = await cliUsers(cfg, database).service.create({ email: body.data.email, name: body.data.name, roles, ...secret }, cliActor());
+        const created = await cliUsers(cfg, database).service.create(
+          { email: body.data.email, name: body.data.name, roles, ...secret },
+          cliActor(),
+        );
         out(`created ${created.email} (${created.id}) with roles ${created.roles.join(', ')}`);
       });
     });

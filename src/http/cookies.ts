@@ -26,7 +26,11 @@ export function readCookie(req: Request, name: string): string | undefined {
 }
 
 /** The refresh token (HttpOnly, only sent to /api/auth) and its session's CSRF token (readable by scripts). */
-export function setSessionCookies(res: Response, config: Config, values: { refreshToken: string; csrfToken: string; maxAgeSeconds: number }) {
+export function setSessionCookies(
+  res: Response,
+  config: Config,
+  values: { refreshToken: string; csrfToken: string; maxAgeSeconds: number },
+) {
   const names = cookieNames(config);
   const base = { sameSite: 'strict' as const, secure: config.cookieSecure, maxAge: values.maxAgeSeconds * 1000 };
   res.cookie(names.refresh, values.refreshToken, { ...base, httpOnly: true, path: REFRESH_COOKIE_PATH });

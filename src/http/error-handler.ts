@@ -35,12 +35,7 @@ export function createErrorHandler(logger: Logger): ErrorRequestHandler {
       next(error);
       return;
     }
-    const known =
-      error instanceof DomainError
-        ? error
-        : typeof error === 'object' && error !== null
-          ? fromHttpError(error)
-          : undefined;
+    const known = error instanceof DomainError ? error : typeof error === 'object' && error !== null ? fromHttpError(error) : undefined;
     if (known) {
       if (STATUS_OF[known.code] >= 500) logger.error({ err: known.cause ?? known, path: req.path }, known.detail);
       sendProblem(res, known);

@@ -19,7 +19,10 @@ const HEADER_DOCS: Record<ResponseHeader | 'Retry-After' | 'WWW-Authenticate', {
   'Set-Cookie': { description: 'Session cookies (see the cookie security scheme).', schema: { type: 'string' } },
   'Cache-Control': { description: '`no-store` on every response that carries a token.', schema: { type: 'string' } },
   'Retry-After': { description: 'Seconds until the limit resets.', schema: { type: 'string' } },
-  'WWW-Authenticate': { description: 'RFC 6750 challenge: `Bearer realm="tessera"`, with `error="invalid_token"` for a refused token.', schema: { type: 'string' } },
+  'WWW-Authenticate': {
+    description: 'RFC 6750 challenge: `Bearer realm="tessera"`, with `error="invalid_token"` for a refused token.',
+    schema: { type: 'string' },
+  },
 };
 
 const BEARER_401: ErrorCode[] = ['missing_token', 'invalid_token', 'token_expired', 'token_revoked'];
@@ -61,7 +64,8 @@ function responsesOf(e: Endpoint): Record<string, ResponseConfig> {
   for (const [status, codes] of [...byStatus].sort(([a], [b]) => a - b)) {
     const headers: Record<string, (typeof HEADER_DOCS)[keyof typeof HEADER_DOCS]> = {};
     if (status === 429) headers['Retry-After'] = HEADER_DOCS['Retry-After'];
-    if (status === 401 && (e.access === 'bearer' || e.access === 'admin' || e.access === 'metrics')) headers['WWW-Authenticate'] = HEADER_DOCS['WWW-Authenticate'];
+    if (status === 401 && (e.access === 'bearer' || e.access === 'admin' || e.access === 'metrics'))
+      headers['WWW-Authenticate'] = HEADER_DOCS['WWW-Authenticate'];
     out[String(status)] = {
       description: `Problem: ${codes.map((c) => `\`${c}\``).join(', ')}`,
       ...(Object.keys(headers).length ? { headers } : {}),
@@ -77,7 +81,12 @@ function responsesOf(e: Endpoint): Record<string, ResponseConfig> {
  */
 export function createOpenApiDocument(endpoints: Endpoint[], info: { version: string; serverUrl?: string }): object {
   const registry = new OpenAPIRegistry();
-  registry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An access token.' });
+  registry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+    description: 'An access token.',
+  });
   registry.registerComponent('securitySchemes', 'refreshCookie', {
     type: 'apiKey',
     in: 'cookie',
@@ -85,7 +94,10 @@ export function createOpenApiDocument(endpoints: Endpoint[], info: { version: st
     description: 'The HttpOnly refresh cookie; requests that use it must send `X-CSRF-Token`.',
   });
   registry.registerComponent('securitySchemes', 'metricsToken', { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN.' });
-  const csrfHeader = z.string().max(256).meta({ description: 'The session’s CSRF token; required when the refresh token comes from the cookie.' });
+  const csrfHeader = z
+    .string()
+    .max(256)
+    .meta({ description: 'The session’s CSRF token; required when the refresh token comes from the cookie.' });
 
   for (const e of endpoints) {
     registry.registerPath({

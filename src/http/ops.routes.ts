@@ -8,7 +8,11 @@ import { endpoint, type Endpoint } from './endpoint.ts';
 const Status = z.object({ status: z.string() }).loose().meta({ id: 'Status' });
 
 /** healthz (process up), readyz (dependencies answer), metrics, openapi.json. */
-export function opsEndpoints(deps: { ready: () => Promise<Record<string, boolean>>; registry: Registry; document: () => object }): Endpoint[] {
+export function opsEndpoints(deps: {
+  ready: () => Promise<Record<string, boolean>>;
+  registry: Registry;
+  document: () => object;
+}): Endpoint[] {
   return [
     endpoint({
       method: 'get',
@@ -66,7 +70,8 @@ export function metricsGuard(token: string | undefined, production: boolean): Re
     const header = req.headers.authorization;
     const presented = header?.match(/^Bearer +(\S+) *$/i)?.[1];
     if (header === undefined) return next(bearerFailure('missing_token', 'GET /metrics needs the Bearer METRICS_TOKEN.'));
-    if (presented === undefined || !safeEqual(presented, token)) return next(bearerFailure('invalid_token', 'This is not the METRICS_TOKEN.'));
+    if (presented === undefined || !safeEqual(presented, token))
+      return next(bearerFailure('invalid_token', 'This is not the METRICS_TOKEN.'));
     next();
   };
 }

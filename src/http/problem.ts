@@ -78,4 +78,3 @@ export function sendProblem(res: Response, error: DomainError): void {
   if (error.errors) body.errors = error.errors;
   res.status(status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(body));
 }
-

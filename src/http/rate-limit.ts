@@ -28,7 +28,12 @@ export function createRateLimiters(config: Config, makeStore?: (prefix: string) 
     ...(makeStore ? { store: makeStore(prefix), passOnStoreError: true } : {}),
     // A store outage is reported once by the Redis client; one line per request would flood the log.
     ...(logger
-      ? { logger: { error: (error: unknown) => logger.debug({ err: error }, 'rate limit store error'), warn: (w: unknown) => logger.warn({ err: w }, 'rate limit') } }
+      ? {
+          logger: {
+            error: (error: unknown) => logger.debug({ err: error }, 'rate limit store error'),
+            warn: (w: unknown) => logger.warn({ err: w }, 'rate limit'),
+          },
+        }
       : {}),
     handler: (req, _res, next) => next(rateLimited(retryAfterSeconds(req, config.rateLimit.windowMs))),
   });

@@ -93,7 +93,10 @@ export function createRevocations(deps: {
       // Every row still in the table: expired ones are pruned, so this is what may cover a live token.
       await poll();
       // After a Redis outage, read what was missed from the database straight away.
-      deps.broadcast?.subscribe((revoked) => index.apply(revoked), () => void poll());
+      deps.broadcast?.subscribe(
+        (revoked) => index.apply(revoked),
+        () => void poll(),
+      );
       timer = setInterval(() => {
         if (!polling) void poll();
       }, deps.pollMs);

@@ -43,4 +43,3 @@ export async function unlessEnded<T>(work: () => Promise<T>): Promise<T | { outc
     throw error;
   }
 }
-

@@ -29,43 +29,45 @@ export function createRotationQueries(db: Db) {
       tokenExpiresAt: number;
       sessionExpiresAt: number;
     }): Promise<ConsumeResult> {
-      return unlessEnded(() => db.transaction().execute(async (trx) => {
-        const consumed = await trx
-          .updateTable('refreshTokens')
-          .set({ usedAt: input.now, replacedBy: input.newHash })
-          .where('tokenHash', '=', input.oldHash)
-          .where('sessionId', '=', input.sessionId)
-          .where('usedAt', 'is', null)
-          .executeTakeFirst();
-        if (consumed.numUpdatedRows === 1n) {
-          // A session is one chain: a sibling left by a grace exchange (see exchangeAgain) is
-          // retired now, so presenting it later is reuse. Retired rows have no successor.
-          await trx
+      return unlessEnded(() =>
+        db.transaction().execute(async (trx) => {
+          const consumed = await trx
             .updateTable('refreshTokens')
-            .set({ usedAt: input.now })
+            .set({ usedAt: input.now, replacedBy: input.newHash })
+            .where('tokenHash', '=', input.oldHash)
             .where('sessionId', '=', input.sessionId)
             .where('usedAt', 'is', null)
-            .where('tokenHash', '!=', input.oldHash)
-            .execute();
-          await addLiveToken(trx, { ...input, tokenHash: input.newHash });
-          return { outcome: 'rotated' } as const;
-        }
-        const row = await trx
-          .selectFrom('refreshTokens as t')
-          .leftJoin('refreshTokens as child', 'child.tokenHash', 't.replacedBy')
-          .select(['t.sessionId', 't.usedAt', 't.graceUsedAt', 'child.usedAt as childUsedAt', 'child.tokenHash as childHash'])
-          .where('t.tokenHash', '=', input.oldHash)
-          .where('t.sessionId', '=', input.sessionId)
-          .executeTakeFirst();
-        if (!row || row.usedAt === null) return { outcome: 'unknown' } as const;
-        return {
-          outcome: 'used',
-          sessionId: row.sessionId,
-          usedAt: row.usedAt,
-          child: row.childHash !== null && row.childUsedAt === null ? row.childHash : null,
-          graceUsed: row.graceUsedAt !== null,
-        } as const;
-      }));
+            .executeTakeFirst();
+          if (consumed.numUpdatedRows === 1n) {
+            // A session is one chain: a sibling left by a grace exchange (see exchangeAgain) is
+            // retired now, so presenting it later is reuse. Retired rows have no successor.
+            await trx
+              .updateTable('refreshTokens')
+              .set({ usedAt: input.now })
+              .where('sessionId', '=', input.sessionId)
+              .where('usedAt', 'is', null)
+              .where('tokenHash', '!=', input.oldHash)
+              .execute();
+            await addLiveToken(trx, { ...input, tokenHash: input.newHash });
+            return { outcome: 'rotated' } as const;
+          }
+          const row = await trx
+            .selectFrom('refreshTokens as t')
+            .leftJoin('refreshTokens as child', 'child.tokenHash', 't.replacedBy')
+            .select(['t.sessionId', 't.usedAt', 't.graceUsedAt', 'child.usedAt as childUsedAt', 'child.tokenHash as childHash'])
+            .where('t.tokenHash', '=', input.oldHash)
+            .where('t.sessionId', '=', input.sessionId)
+            .executeTakeFirst();
+          if (!row || row.usedAt === null) return { outcome: 'unknown' } as const;
+          return {
+            outcome: 'used',
+            sessionId: row.sessionId,
+            usedAt: row.usedAt,
+            child: row.childHash !== null && row.childUsedAt === null ? row.childHash : null,
+            graceUsed: row.graceUsedAt !== null,
+          } as const;
+        }),
+      );
     },
 
     /**
@@ -83,29 +85,30 @@ export function createRotationQueries(db: Db) {
       tokenExpiresAt: number;
       sessionExpiresAt: number;
     }): Promise<{ outcome: 'added' | 'reused' | 'ended' }> {
-      return unlessEnded(() => db.transaction().execute(async (trx) => {
-        const spent = await trx
-          .updateTable('refreshTokens')
-          .set({ graceUsedAt: input.now })
-          .where('tokenHash', '=', input.parentHash)
-          .where('sessionId', '=', input.sessionId)
-          .where('replacedBy', '=', input.childHash)
-          .where('graceUsedAt', 'is', null)
-          .where((eb) =>
-            eb.exists(
-              eb
-                .selectFrom('refreshTokens as child')
-                .select('child.tokenHash')
-                .where('child.tokenHash', '=', input.childHash)
-                .where('child.usedAt', 'is', null),
-            ),
-          )
-          .executeTakeFirst();
-        if (spent.numUpdatedRows !== 1n) return { outcome: 'reused' } as const;
-        await addLiveToken(trx, { ...input, tokenHash: input.newHash });
-        return { outcome: 'added' } as const;
-      }));
+      return unlessEnded(() =>
+        db.transaction().execute(async (trx) => {
+          const spent = await trx
+            .updateTable('refreshTokens')
+            .set({ graceUsedAt: input.now })
+            .where('tokenHash', '=', input.parentHash)
+            .where('sessionId', '=', input.sessionId)
+            .where('replacedBy', '=', input.childHash)
+            .where('graceUsedAt', 'is', null)
+            .where((eb) =>
+              eb.exists(
+                eb
+                  .selectFrom('refreshTokens as child')
+                  .select('child.tokenHash')
+                  .where('child.tokenHash', '=', input.childHash)
+                  .where('child.usedAt', 'is', null),
+              ),
+            )
+            .executeTakeFirst();
+          if (spent.numUpdatedRows !== 1n) return { outcome: 'reused' } as const;
+          await addLiveToken(trx, { ...input, tokenHash: input.newHash });
+          return { outcome: 'added' } as const;
+        }),
+      );
     },
-
   };
 }

@@ -74,10 +74,7 @@ export function createSessionRepository(db: Db) {
       coverUntil: number,
     ): Promise<string[]> {
       return db.transaction().execute(async (trx) => {
-        let query = trx
-          .updateTable('sessions')
-          .set({ revokedAt: now, revokeReason: reason })
-          .where('revokedAt', 'is', null);
+        let query = trx.updateTable('sessions').set({ revokedAt: now, revokeReason: reason }).where('revokedAt', 'is', null);
         if ('sessionId' in target) {
           query = query.where('id', '=', target.sessionId);
           if (target.userId) query = query.where('userId', '=', target.userId);
@@ -86,7 +83,10 @@ export function createSessionRepository(db: Db) {
           if (target.except) query = query.where('id', '!=', target.except);
         }
         const ids = (await query.returning('id').execute()).map((row) => row.id);
-        await insertRevocations(trx, ids.map((id) => ({ id, kind: 'sid' as const, createdAt: now, expiresAt: coverUntil })));
+        await insertRevocations(
+          trx,
+          ids.map((id) => ({ id, kind: 'sid' as const, createdAt: now, expiresAt: coverUntil })),
+        );
         return ids;
       });
     },
@@ -112,9 +112,7 @@ export function createSessionRepository(db: Db) {
       await db.deleteFrom('refreshTokens').where('expiresAt', '<', before).execute();
       const result = await db
         .deleteFrom('sessions')
-        .where((eb) =>
-          eb.or([eb('expiresAt', '<', before), eb('revokedAt', '<', before), eb('absoluteExpiresAt', '<', before)]),
-        )
+        .where((eb) => eb.or([eb('expiresAt', '<', before), eb('revokedAt', '<', before), eb('absoluteExpiresAt', '<', before)]))
         .executeTakeFirst();
       return Number(result.numDeletedRows);
     },

@@ -13,4 +13,3 @@ const SessionSchema = z
   .meta({ id: 'Session' });
 
 export const SessionsResponse = z.object({ sessions: z.array(SessionSchema) }).meta({ id: 'SessionsResponse' });
-

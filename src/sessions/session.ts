@@ -6,6 +6,4 @@ export type Session = Omit<Selectable<SessionTable>, 'revokeReason'>;
 export type EndReason = 'logout' | 'logout_all' | 'deleted' | 'password_change' | 'disabled' | 'reuse' | 'expired' | 'roles_changed';
 
 export const isLive = (session: Session, now: number): boolean =>
-  session.revokedAt === null &&
-  session.expiresAt > now &&
-  (session.absoluteExpiresAt === null || session.absoluteExpiresAt > now);
+  session.revokedAt === null && session.expiresAt > now && (session.absoluteExpiresAt === null || session.absoluteExpiresAt > now);

@@ -81,7 +81,8 @@ export function createSessionsService(deps: {
   /** The live session and its enabled user for a refresh token, or the reason there is none. */
   const liveSessionOf = async (claims: RefreshClaims, now: number): Promise<{ session: Session; user: User }> => {
     const session = await sessions.find(claims.sid);
-    if (!session || session.userId !== claims.sub) throw refreshFailed('invalid_token', 'The session of this refresh token does not exist.');
+    if (!session || session.userId !== claims.sub)
+      throw refreshFailed('invalid_token', 'The session of this refresh token does not exist.');
     if (!isLive(session, now)) {
       if (session.revokedAt === null) await endSessions({ sessionId: session.id }, 'expired');
       throw ended();
@@ -136,7 +137,13 @@ export function createSessionsService(deps: {
       const { session, user } = await liveSessionOf(claims, now);
       const expiresAt = refreshExpiry(now, session.absoluteExpiresAt);
       const next = refreshTokens.sign({ sub: user.id, sid: session.id }, Math.floor(expiresAt / 1000));
-      const stored = { sessionId: session.id, newHash: sha256(next.token), now, tokenExpiresAt: next.claims.exp * 1000, sessionExpiresAt: expiresAt };
+      const stored = {
+        sessionId: session.id,
+        newHash: sha256(next.token),
+        now,
+        tokenExpiresAt: next.claims.exp * 1000,
+        sessionExpiresAt: expiresAt,
+      };
       const result = await sessions.rotate({ ...stored, oldHash: sha256(token) });
       if (result.outcome === 'rotated') return issue(user, session.id, { token: next.token, exp: next.claims.exp });
       if (result.outcome === 'ended') throw ended();

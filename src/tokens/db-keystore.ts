@@ -4,14 +4,7 @@ import { ConfigError } from '../config/errors.ts';
 import type { Db } from '../database.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { KeyEntry, Keystore } from './keystore.ts';
-import {
-  decryptPrivateKey,
-  encryptPrivateKey,
-  generatePrivateKey,
-  publicJwk,
-  publicKeyFromJwk,
-  thumbprint,
-} from './key-material.ts';
+import { decryptPrivateKey, encryptPrivateKey, generatePrivateKey, publicJwk, publicKeyFromJwk, thumbprint } from './key-material.ts';
 import { createSigningKeyRepository, type SigningKeyRow } from './signing-key.repository.ts';
 
 type AsymmetricAlgorithm = Exclude<Algorithm, `HS${string}`>;
@@ -54,10 +47,9 @@ export async function createDbKeystore(options: DbKeystoreOptions): Promise<Keys
       privateKeys.set(row.kid, pem);
       return pem;
     } catch (error) {
-      throw new ConfigError(
-        `cannot decrypt signing key ${row.kid}: KEY_ENCRYPTION_SECRET is not the one it was stored with`,
-        { cause: error },
-      );
+      throw new ConfigError(`cannot decrypt signing key ${row.kid}: KEY_ENCRYPTION_SECRET is not the one it was stored with`, {
+        cause: error,
+      });
     }
   };
 

@@ -16,8 +16,7 @@ const KEY_POINTING_HEADERS = ['jwk', 'jku', 'x5u', 'x5c'];
 const SEGMENT = /^[A-Za-z0-9_-]+$/;
 
 /** The segment is exactly what encoding its own bytes gives back (SEGMENT already excludes padding). */
-const isCanonicalBase64url = (segment: string): boolean =>
-  Buffer.from(segment, 'base64url').toString('base64url') === segment;
+const isCanonicalBase64url = (segment: string): boolean => Buffer.from(segment, 'base64url').toString('base64url') === segment;
 
 /**
  * Reads a compact JWS header so the right key can be chosen by `kid` before the

@@ -101,7 +101,10 @@ export function adminEndpoints(deps: { users: UsersService; audit: AuditLog }): 
       access: 'admin',
       params: UserParams,
       body: RolesBody,
-      responses: { 200: { schema: z.object({ user: AdminUser }).meta({ id: 'AdminUserResponse' }), description: 'The user' }, errors: ['not_found', 'last_admin'] },
+      responses: {
+        200: { schema: z.object({ user: AdminUser }).meta({ id: 'AdminUserResponse' }), description: 'The user' },
+        errors: ['not_found', 'last_admin'],
+      },
       async handler({ auth, params, body, req, res }) {
         const user = await users.setRoles(params.id, body.roles, adminActor(auth, req));
         res.json({ user: adminView(user) });

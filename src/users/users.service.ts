@@ -109,7 +109,11 @@ export function createUsersService(deps: {
       const { before, after } = await change(userId, { roles });
       const removed = before.roles.filter((role) => !after.roles.includes(role));
       const ended = removed.length > 0 ? await endSessions({ userId }, 'roles_changed') : [];
-      await record('user.roles_changed', userId, actor, { roles: after.roles.join(','), removed: removed.join(','), sessionsEnded: ended.length });
+      await record('user.roles_changed', userId, actor, {
+        roles: after.roles.join(','),
+        removed: removed.join(','),
+        sessionsEnded: ended.length,
+      });
       return after;
     },
 

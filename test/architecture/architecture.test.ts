@@ -46,12 +46,33 @@ describe('architecture', () => {
   });
 
   it('the resource-server middleware and the client load none of the server’s database, native or server-only packages', () => {
-    const serverOnly = ['better-sqlite3', 'pg', 'ioredis', 'kysely', '@node-rs/argon2', 'bcryptjs', 'zod', 'tsx', 'pino', 'prom-client', 'helmet', 'express-rate-limit', 'commander', '@asteasolutions/zod-to-openapi'];
+    const serverOnly = [
+      'better-sqlite3',
+      'pg',
+      'ioredis',
+      'kysely',
+      '@node-rs/argon2',
+      'bcryptjs',
+      'zod',
+      'tsx',
+      'pino',
+      'prom-client',
+      'helmet',
+      'express-rate-limit',
+      'commander',
+      '@asteasolutions/zod-to-openapi',
+    ];
     for (const entry of ['express/index.ts', 'client/index.ts']) {
       const { packages, files } = runtimeClosure(entry);
-      expect([...packages].filter((p) => serverOnly.includes(p)), entry).toEqual([]);
+      expect(
+        [...packages].filter((p) => serverOnly.includes(p)),
+        entry,
+      ).toEqual([]);
       // Nor any server module that would pull them in later.
-      expect([...files].filter((f) => /^(db|config|users|sessions|auth|revocation|audit|cli)\//.test(f)), entry).toEqual([]);
+      expect(
+        [...files].filter((f) => /^(db|config|users|sessions|auth|revocation|audit|cli)\//.test(f)),
+        entry,
+      ).toEqual([]);
     }
   });
 

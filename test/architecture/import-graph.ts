@@ -39,7 +39,8 @@ export function runtimeClosure(entry: string): { files: Set<string>; packages: S
       const specifier = m[1] ?? m[2] ?? '';
       const local = resolveLocal(file, specifier);
       if (local) visit(local);
-      else if (!specifier.startsWith('node:')) packages.add(specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0]!);
+      else if (!specifier.startsWith('node:'))
+        packages.add(specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0]!);
     }
   };
   visit(entry);

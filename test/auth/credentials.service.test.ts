@@ -39,7 +39,10 @@ describe('credentials service', () => {
     });
 
     it('answers account_disabled only after the right password', async () => {
-      await services.users.create({ email: uniqueEmail('admin'), password: PASSWORD, roles: ['user', 'admin'] }, { actorId: null, via: 'cli' });
+      await services.users.create(
+        { email: uniqueEmail('admin'), password: PASSWORD, roles: ['user', 'admin'] },
+        { actorId: null, via: 'cli' },
+      );
       await services.users.disable(user.id, { actorId: null, via: 'cli' });
       await expectDomainError(services.credentials.check(user.email, 'not the password 1'), 'invalid_credentials');
       await expectDomainError(services.credentials.check(user.email, PASSWORD), 'account_disabled');
@@ -47,7 +50,10 @@ describe('credentials service', () => {
 
     it(`locks the account after ${MAX} failures (rate_limited with Retry-After), even for the right password`, async () => {
       for (let i = 0; i < MAX; i += 1) {
-        await expectDomainError(services.credentials.check(i % 2 ? user.email.toUpperCase() : user.email, `wrong password ${i}`), 'invalid_credentials');
+        await expectDomainError(
+          services.credentials.check(i % 2 ? user.email.toUpperCase() : user.email, `wrong password ${i}`),
+          'invalid_credentials',
+        );
       }
       const locked = await expectDomainError(services.credentials.check(user.email, PASSWORD), 'rate_limited');
       expect(locked.retryAfterSeconds).toBeGreaterThan(0);
@@ -71,15 +77,18 @@ describe('credentials service', () => {
     });
 
     it('a success clears the count of failures', async () => {
-      for (let i = 0; i < MAX - 1; i += 1) await expectDomainError(services.credentials.check(user.email, `wrong ${i}`), 'invalid_credentials');
+      for (let i = 0; i < MAX - 1; i += 1)
+        await expectDomainError(services.credentials.check(user.email, `wrong ${i}`), 'invalid_credentials');
       await services.credentials.check(user.email, PASSWORD);
-      for (let i = 0; i < MAX; i += 1) await expectDomainError(services.credentials.check(user.email, `wrong again ${i}`), 'invalid_credentials');
+      for (let i = 0; i < MAX; i += 1)
+        await expectDomainError(services.credentials.check(user.email, `wrong again ${i}`), 'invalid_credentials');
       await expectDomainError(services.credentials.check(user.email, PASSWORD), 'rate_limited');
     });
 
     it("lets the owner's browser (device token) in while the account is locked by failures from elsewhere", async () => {
       const { deviceToken } = await services.credentials.check(user.email, PASSWORD);
-      for (let i = 0; i < MAX; i += 1) await expectDomainError(services.credentials.check(user.email, `attacker ${i}`), 'invalid_credentials');
+      for (let i = 0; i < MAX; i += 1)
+        await expectDomainError(services.credentials.check(user.email, `attacker ${i}`), 'invalid_credentials');
       await expectDomainError(services.credentials.check(user.email, PASSWORD), 'rate_limited');
 
       const owner = await services.credentials.check(user.email, PASSWORD, NO_CLIENT, deviceToken);
@@ -89,11 +98,12 @@ describe('credentials service', () => {
       await expectDomainError(services.credentials.check(user.email, PASSWORD), 'rate_limited');
     });
 
-    it("a device token only helps with its own account, and its failures lock only that device", async () => {
+    it('a device token only helps with its own account, and its failures lock only that device', async () => {
       const other = await services.users.create({ email: uniqueEmail(), password: PASSWORD }, { actorId: null, via: 'self' });
       const { deviceToken: otherDevice } = await services.credentials.check(other.email, PASSWORD);
       const { deviceToken } = await services.credentials.check(user.email, PASSWORD);
-      for (let i = 0; i < MAX; i += 1) await expectDomainError(services.credentials.check(user.email, `attacker ${i}`), 'invalid_credentials');
+      for (let i = 0; i < MAX; i += 1)
+        await expectDomainError(services.credentials.check(user.email, `attacker ${i}`), 'invalid_credentials');
       // Another account's device token (or garbage) counts as no device token.
       await expectDomainError(services.credentials.check(user.email, PASSWORD, NO_CLIENT, otherDevice), 'rate_limited');
       await expectDomainError(services.credentials.check(user.email, PASSWORD, NO_CLIENT, 'not.a.token'), 'rate_limited');
@@ -110,7 +120,12 @@ describe('credentials service', () => {
     it('refuses a wrong current password (invalid_credentials) and keeps the old one', async () => {
       const session = await services.sessions.start(user, NO_CLIENT);
       await expectDomainError(
-        services.credentials.changePassword({ userId: user.id, currentSessionId: session.sessionId, currentPassword: 'not it 123', newPassword: NEW_PASSWORD }),
+        services.credentials.changePassword({
+          userId: user.id,
+          currentSessionId: session.sessionId,
+          currentPassword: 'not it 123',
+          newPassword: NEW_PASSWORD,
+        }),
         'invalid_credentials',
       );
       expect((await services.credentials.check(user.email, PASSWORD)).user.id).toBe(user.id);
@@ -120,7 +135,12 @@ describe('credentials service', () => {
 
     it('answers invalid_credentials for an unknown user', async () => {
       await expectDomainError(
-        services.credentials.changePassword({ userId: 'no-such-user', currentSessionId: 'x', currentPassword: PASSWORD, newPassword: NEW_PASSWORD }),
+        services.credentials.changePassword({
+          userId: 'no-such-user',
+          currentSessionId: 'x',
+          currentPassword: PASSWORD,
+          newPassword: NEW_PASSWORD,
+        }),
         'invalid_credentials',
       );
     });
@@ -137,7 +157,12 @@ describe('credentials service', () => {
     it('refuses a new password containing the email name (validation_failed)', async () => {
       const local = user.email.split('@')[0]!;
       const error = await expectDomainError(
-        services.credentials.changePassword({ userId: user.id, currentSessionId: 'x', currentPassword: PASSWORD, newPassword: `${local}-secret` }),
+        services.credentials.changePassword({
+          userId: user.id,
+          currentSessionId: 'x',
+          currentPassword: PASSWORD,
+          newPassword: `${local}-secret`,
+        }),
         'validation_failed',
       );
       expect(error.errors?.[0]?.path).toBe('newPassword');

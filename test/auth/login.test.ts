@@ -1,16 +1,12 @@
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  createTestApp,
-  loginAsAdmin,
-  PASSWORD,
-  signupAndLogin,
-  uniqueEmail,
-  type TestApp,
-} from '../helpers/test-app.ts';
+import { createTestApp, loginAsAdmin, PASSWORD, signupAndLogin, uniqueEmail, type TestApp } from '../helpers/test-app.ts';
 import { bearer, decodeJwt, expectProblem, setCookies } from '../helpers/auth-assertions.ts';
 
-const login = (t: TestApp, body: unknown) => request(t.app).post('/api/auth/login').send(body as object);
+const login = (t: TestApp, body: unknown) =>
+  request(t.app)
+    .post('/api/auth/login')
+    .send(body as object);
 
 async function signup(t: TestApp, email = uniqueEmail(), password = PASSWORD) {
   const res = await request(t.app).post('/api/auth/signup').send({ email, password });
@@ -182,9 +178,7 @@ describe('POST /api/auth/login', () => {
     it('answers 403 account_disabled for a disabled account, only with the correct password', async () => {
       const { email, userId } = await signup(t);
       const admin = await loginAsAdmin(t);
-      const disable = await request(t.app)
-        .post(`/api/admin/users/${userId}/disable`)
-        .set('Authorization', bearer(admin.accessToken));
+      const disable = await request(t.app).post(`/api/admin/users/${userId}/disable`).set('Authorization', bearer(admin.accessToken));
       expect(disable.status).toBe(204);
 
       const right = await login(t, { email, password: PASSWORD });
@@ -195,9 +189,7 @@ describe('POST /api/auth/login', () => {
       const wrong = await login(t, { email, password: `${PASSWORD}x` });
       expectProblem(wrong, 401, 'invalid_credentials');
 
-      const enable = await request(t.app)
-        .post(`/api/admin/users/${userId}/enable`)
-        .set('Authorization', bearer(admin.accessToken));
+      const enable = await request(t.app).post(`/api/admin/users/${userId}/enable`).set('Authorization', bearer(admin.accessToken));
       expect(enable.status).toBe(204);
       expect((await login(t, { email, password: PASSWORD })).status).toBe(200);
     });

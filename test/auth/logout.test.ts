@@ -16,8 +16,7 @@ describe('POST /api/auth/logout', () => {
     return body === undefined ? req : req.send(body);
   };
   const refresh = (refreshToken: string) => request(t.app).post('/api/auth/refresh').send({ refreshToken });
-  const hitProtected = (accessToken: string) =>
-    request(t.app).get('/api/protected').set('Authorization', bearer(accessToken));
+  const hitProtected = (accessToken: string) => request(t.app).get('/api/protected').set('Authorization', bearer(accessToken));
 
   it('ends the session of a body refresh token: 204, cookies cleared', async () => {
     const session = await signupAndLogin(t.app);
@@ -43,10 +42,7 @@ describe('POST /api/auth/logout', () => {
     expect((await hitProtected(session.accessToken)).status).toBe(200);
     expect((await logout({ refreshToken: session.refreshToken })).status).toBe(204);
     expectBearerError(await hitProtected(session.accessToken), 'token_revoked');
-    expectBearerError(
-      await request(t.app).get('/api/auth/me').set('Authorization', bearer(session.accessToken)),
-      'token_revoked',
-    );
+    expectBearerError(await request(t.app).get('/api/auth/me').set('Authorization', bearer(session.accessToken)), 'token_revoked');
   });
 
   it('keeps revoking them until they would have expired, then they are simply expired', async () => {

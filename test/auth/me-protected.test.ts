@@ -1,7 +1,15 @@
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestApp, loginAsAdmin, signupAndLogin, uniqueEmail, PASSWORD, type TestApp } from '../helpers/test-app.ts';
-import { bearer, decodeJwt, expectBearerError, expectProblem, unsignedToken, withBadSignature, withPayload } from '../helpers/auth-assertions.ts';
+import {
+  bearer,
+  decodeJwt,
+  expectBearerError,
+  expectProblem,
+  unsignedToken,
+  withBadSignature,
+  withPayload,
+} from '../helpers/auth-assertions.ts';
 
 describe('Bearer-protected routes', () => {
   let t: TestApp;

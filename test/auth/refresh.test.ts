@@ -19,10 +19,8 @@ describe('POST /api/auth/refresh (body transport)', () => {
   });
   afterEach(() => t.close());
 
-  const refresh = (refreshToken: unknown) =>
-    request(t.app).post('/api/auth/refresh').send({ refreshToken });
-  const hitProtected = (accessToken: string) =>
-    request(t.app).get('/api/protected').set('Authorization', bearer(accessToken));
+  const refresh = (refreshToken: unknown) => request(t.app).post('/api/auth/refresh').send({ refreshToken });
+  const hitProtected = (accessToken: string) => request(t.app).get('/api/protected').set('Authorization', bearer(accessToken));
 
   describe('rotation', () => {
     it('returns a new access token and a new refresh token for the same session', async () => {
@@ -221,11 +219,7 @@ describe('POST /api/auth/refresh (body transport)', () => {
     it('grants admin access after a promotion and a refresh', async () => {
       const session = await signupAndLogin(t.app);
       const admin = await loginAsAdmin(t);
-      expectProblem(
-        await request(t.app).get('/api/admin').set('Authorization', bearer(session.accessToken)),
-        403,
-        'insufficient_role',
-      );
+      expectProblem(await request(t.app).get('/api/admin').set('Authorization', bearer(session.accessToken)), 403, 'insufficient_role');
       await request(t.app)
         .put(`/api/admin/users/${session.userId}/roles`)
         .set('Authorization', bearer(admin.accessToken))
@@ -241,10 +235,7 @@ describe('POST /api/auth/refresh (body transport)', () => {
     it('ends the session: refresh is refused', async () => {
       const session = await signupAndLogin(t.app);
       const admin = await loginAsAdmin(t);
-      await request(t.app)
-        .post(`/api/admin/users/${session.userId}/disable`)
-        .set('Authorization', bearer(admin.accessToken))
-        .expect(204);
+      await request(t.app).post(`/api/admin/users/${session.userId}/disable`).set('Authorization', bearer(admin.accessToken)).expect(204);
       expectProblem(await refresh(session.refreshToken), 401, 'invalid_token');
       expectBearerError(await hitProtected(session.accessToken), 'token_revoked');
     });

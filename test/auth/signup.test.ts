@@ -10,7 +10,10 @@ describe('POST /api/auth/signup', () => {
   });
   afterEach(() => t.close());
 
-  const signup = (body: unknown) => request(t.app).post('/api/auth/signup').send(body as object);
+  const signup = (body: unknown) =>
+    request(t.app)
+      .post('/api/auth/signup')
+      .send(body as object);
 
   /** 400 validation_failed, with an `errors` entry naming `path`. */
   const expectFieldError = (res: request.Response, path: string) => {
@@ -246,7 +249,7 @@ describe('POST /api/auth/signup', () => {
 
   describe('injection', () => {
     it('stores an SQL-looking name verbatim and does not execute it', async () => {
-      const name = "Robert'); DROP TABLE users;-- \" OR 1=1";
+      const name = 'Robert\'); DROP TABLE users;-- " OR 1=1';
       const email = uniqueEmail();
       const res = await signup({ email, password: PASSWORD, name });
       expect(res.status).toBe(201);

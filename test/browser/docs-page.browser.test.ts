@@ -46,7 +46,12 @@ describe.runIf(available && TEST_DIALECT === 'sqlite')('GET /docs in Chromium', 
     }
     server = await listen(docsApp(spec));
     profile = mkdtempSync(join(tmpdir(), 'tessera-chromium-'));
-    context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1280, height: 900 } });
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ARGS,
+      viewport: { width: 1280, height: 900 },
+    });
   });
   afterAll(async () => {
     await context?.close();
@@ -70,7 +75,8 @@ describe.runIf(available && TEST_DIALECT === 'sqlite')('GET /docs in Chromium', 
     page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
     // Chromium logs a blocked load as a console error too; this also catches reports without one.
     await page.addInitScript({
-      content: "document.addEventListener('securitypolicyviolation', (e) => console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI));",
+      content:
+        "document.addEventListener('securitypolicyviolation', (e) => console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI));",
     });
 
     const response = await page.goto(`${server.url}/docs`);

@@ -18,7 +18,12 @@ function cli() {
   const out: string[] = [];
   const err: string[] = [];
   const run = (...argv: string[]) =>
-    runCli(argv, env, (line) => out.push(line), (line) => err.push(line));
+    runCli(
+      argv,
+      env,
+      (line) => out.push(line),
+      (line) => err.push(line),
+    );
   return { env, out, err, run };
 }
 
@@ -106,7 +111,11 @@ describe('tessera CLI', () => {
     expect(await c.run('user', 'create', '--email', 'x@example.com', '--password-hash', 'md5:abc')).toBe(1);
     expect(await c.run('user', 'create', '--email', 'y@example.com')).toBe(1);
     const database = createDb(c.env.DATABASE_URL);
-    const row = await database.db.selectFrom('users').select('passwordHash').where('email', '=', 'old@example.com').executeTakeFirstOrThrow();
+    const row = await database.db
+      .selectFrom('users')
+      .select('passwordHash')
+      .where('email', '=', 'old@example.com')
+      .executeTakeFirstOrThrow();
     expect(row.passwordHash).toBe(hash);
     await database.close();
   });
@@ -131,7 +140,14 @@ describe('tessera CLI', () => {
     expect(await c.run('keys', 'list')).toBe(0);
     const err: string[] = [];
     const env = { ...c.env, KEY_ENCRYPTION_SECRET: 'x'.repeat(40) };
-    expect(await runCli(['keys', 'rotate'], env, () => {}, (l) => err.push(l))).toBe(1);
+    expect(
+      await runCli(
+        ['keys', 'rotate'],
+        env,
+        () => {},
+        (l) => err.push(l),
+      ),
+    ).toBe(1);
     expect(err.join()).toMatch(/KEY_ENCRYPTION_SECRET/);
   });
 
@@ -140,7 +156,14 @@ describe('tessera CLI', () => {
     const out: string[] = [];
     const err: string[] = [];
     const env = { ...c.env, JWT_SECRET: 'h'.repeat(40) };
-    expect(await runCli(['keys', 'rotate'], env, (l) => out.push(l), (l) => err.push(l))).toBe(1);
+    expect(
+      await runCli(
+        ['keys', 'rotate'],
+        env,
+        (l) => out.push(l),
+        (l) => err.push(l),
+      ),
+    ).toBe(1);
     expect(err.join()).toMatch(/JWT_SECRET/);
   });
 });

@@ -74,7 +74,9 @@ describe('resource-server middleware (JWKS)', () => {
     const forged = (kid: string) =>
       `${Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(header!, 'base64url').toString()), kid })).toString('base64url')}.${payload}.${signature}`;
     for (let i = 0; i < 20; i += 1) {
-      const res = await request(api).get('/orders').set('Authorization', `Bearer ${forged(`garbage-${i}`)}`);
+      const res = await request(api)
+        .get('/orders')
+        .set('Authorization', `Bearer ${forged(`garbage-${i}`)}`);
       expect(res.status).toBe(401);
     }
     expect(jwksHits).toBe(1);
@@ -87,9 +89,13 @@ describe('resource-server middleware (JWKS)', () => {
 
   it('refetches for an unknown kid once the cooldown has passed', async () => {
     const api = express();
-    api.get('/x', requireAuth({ jwksUrl: `${auth.url}/.well-known/jwks.json`, issuer: 'tessera', audience: 'tessera-api', cooldownMs: 0 }), (_req, res) => {
-      res.json({ ok: true });
-    });
+    api.get(
+      '/x',
+      requireAuth({ jwksUrl: `${auth.url}/.well-known/jwks.json`, issuer: 'tessera', audience: 'tessera-api', cooldownMs: 0 }),
+      (_req, res) => {
+        res.json({ ok: true });
+      },
+    );
     api.use(problemHandler());
     const before = await signupAndLogin(t.app);
     expect((await request(api).get('/x').set('Authorization', `Bearer ${before.accessToken}`)).status).toBe(200);

@@ -49,7 +49,9 @@ describe('account enumeration', () => {
     }
     // The RateLimit header differs only in its counters.
     const shape = (res: request.Response) =>
-      String(res.headers.ratelimit ?? '').replace(/remaining=\d+/, 'remaining=N').replace(/reset=\d+/, 'reset=N');
+      String(res.headers.ratelimit ?? '')
+        .replace(/remaining=\d+/, 'remaining=N')
+        .replace(/reset=\d+/, 'reset=N');
     for (const res of [...unknown, ...wrong]) expect(shape(res)).toBe(shape(reference));
   });
 

@@ -8,7 +8,12 @@ import { bearer } from '../helpers/auth-assertions.ts';
 import { cookieHeader, sessionCookies } from '../helpers/cookies.ts';
 
 const NEW_PASSWORD = 'my brand new secret passphrase 77';
-const WRONG_PASSWORDS = ['wrong secret passphrase 1', 'wrong secret passphrase 2', 'wrong secret passphrase 3', 'wrong secret passphrase 4'];
+const WRONG_PASSWORDS = [
+  'wrong secret passphrase 1',
+  'wrong secret passphrase 2',
+  'wrong secret passphrase 3',
+  'wrong secret passphrase 4',
+];
 
 describe('log redaction', () => {
   let t: TestApp;
@@ -93,14 +98,22 @@ describe('log redaction', () => {
     for (const wrong of WRONG_PASSWORDS) await request(t.app).post('/api/auth/login').send({ email, password: wrong });
     expect((await request(t.app).post('/api/auth/login').send({ email, password: NEW_PASSWORD })).status).toBe(429);
     // Unknown email, bad tokens.
-    await request(t.app).post('/api/auth/login').send({ email: uniqueEmail('ghost'), password: WRONG_PASSWORDS[1] });
-    await request(t.app).get('/api/protected').set('Authorization', bearer(`${login3.body.accessToken}x`));
+    await request(t.app)
+      .post('/api/auth/login')
+      .send({ email: uniqueEmail('ghost'), password: WRONG_PASSWORDS[1] });
+    await request(t.app)
+      .get('/api/protected')
+      .set('Authorization', bearer(`${login3.body.accessToken}x`));
 
     // A 500: the users table is gone under the app.
     await sql`alter table users rename to users_gone`.execute(t.runtime.database.db);
     const broken = [
-      await request(t.app).post('/api/auth/signup').send({ email: uniqueEmail('broken'), password: PASSWORD }),
-      await request(t.app).post('/api/auth/login').send({ email: uniqueEmail('broken'), password: NEW_PASSWORD }),
+      await request(t.app)
+        .post('/api/auth/signup')
+        .send({ email: uniqueEmail('broken'), password: PASSWORD }),
+      await request(t.app)
+        .post('/api/auth/login')
+        .send({ email: uniqueEmail('broken'), password: NEW_PASSWORD }),
       await request(t.app).post('/api/auth/refresh').send({ refreshToken: login3.body.refreshToken }),
       await request(t.app).get('/api/auth/me').set('Authorization', bearer(login3.body.accessToken)),
       await request(t.app)
@@ -139,7 +152,10 @@ describe('createLogger redaction', () => {
       },
     });
     const logger = createLogger('info', sink);
-    logger.info({ password: 'x1', refreshToken: 'x2', req: { headers: { authorization: 'Bearer x3', cookie: 'refresh_token=x4' } } }, 'hello');
+    logger.info(
+      { password: 'x1', refreshToken: 'x2', req: { headers: { authorization: 'Bearer x3', cookie: 'refresh_token=x4' } } },
+      'hello',
+    );
     logger.info({ currentPassword: 'x5', newPassword: 'x6', accessToken: 'x7', token: 'x8' });
     logger.info({ body: { password: 'x9', refreshToken: 'y1', accessToken: 'y2' } });
     logger.info({ headers: { authorization: 'Bearer y3', cookie: 'csrf_token=y4' } });

@@ -8,7 +8,13 @@ import { createTestApp, type TestApp } from '../helpers/test-app.ts';
  * Sends `head`, then one byte of `body` every `gapMs` (at most `maxBytes` of them), and resolves
  * with whatever the server answered once it closes the connection or the bytes run out.
  */
-function dribble(port: number, head: string, body: string, gapMs: number, maxBytes: number): Promise<{ answer: string; bytesSent: number; closed: boolean }> {
+function dribble(
+  port: number,
+  head: string,
+  body: string,
+  gapMs: number,
+  maxBytes: number,
+): Promise<{ answer: string; bytesSent: number; closed: boolean }> {
   return new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1');
     let answer = '';

@@ -239,7 +239,11 @@ describe('a burst of concurrent wrong passwords', () => {
     try {
       const s = await signupAndLogin(t.app);
       const results = await Promise.all(
-        Array.from({ length: 30 }, (_, i) => request(t.app).post('/api/auth/login').send({ email: s.email, password: `wrong guess ${i}` })),
+        Array.from({ length: 30 }, (_, i) =>
+          request(t.app)
+            .post('/api/auth/login')
+            .send({ email: s.email, password: `wrong guess ${i}` }),
+        ),
       );
       expect(results.filter((r) => r.status === 401)).toHaveLength(5);
       expect(results.filter((r) => r.status === 429)).toHaveLength(25);

@@ -220,7 +220,16 @@ describe('createAccessTokens(...).verify never throws anything but TokenError', 
   it('accepts a token signed here with jose (so the signed property below reaches past the signature)', async () => {
     const key = createPrivateKey(active.signingKey as string);
     const now = Math.floor(t.clock.now() / 1000);
-    const payload = { iss: t.config.jwt.issuer, aud: t.config.jwt.audience, sub: 'u', sid: 's', jti: 'j', roles: [], iat: now, exp: now + 60 };
+    const payload = {
+      iss: t.config.jwt.issuer,
+      aud: t.config.jwt.audience,
+      sub: 'u',
+      sid: 's',
+      jti: 'j',
+      roles: [],
+      iat: now,
+      exp: now + 60,
+    };
     const token = await new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
       .setProtectedHeader({ alg: active.alg, typ: 'at+jwt', kid: active.kid })
       .sign(key);
@@ -233,7 +242,11 @@ describe('createAccessTokens(...).verify never throws anything but TokenError', 
     await fc.assert(
       fc.asyncProperty(
         headerObject,
-        fc.oneof(payloadObject, fc.jsonValue({ maxDepth: 2 }).map((v) => JSON.stringify(v)), fc.string({ unit: 'binary', maxLength: 40 })),
+        fc.oneof(
+          payloadObject,
+          fc.jsonValue({ maxDepth: 2 }).map((v) => JSON.stringify(v)),
+          fc.string({ unit: 'binary', maxLength: 40 }),
+        ),
         fc.boolean(),
         async (rawHeader, payload, accessTyp) => {
           // The signature must be real: force the real key and algorithm, keep every other field random

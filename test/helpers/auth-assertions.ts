@@ -63,8 +63,7 @@ export function expectCleared(cookie: SetCookie | undefined, nowMs: number): voi
   const maxAge = cookie!.attrs['max-age'];
   const expires = cookie!.attrs.expires;
   const cleared =
-    (maxAge !== undefined && Number(maxAge) <= 0) ||
-    (expires !== undefined && Date.parse(expires) < Math.min(nowMs, Date.now()));
+    (maxAge !== undefined && Number(maxAge) <= 0) || (expires !== undefined && Date.parse(expires) < Math.min(nowMs, Date.now()));
   expect(cleared, `cookie ${cookie!.name} is not cleared: ${JSON.stringify(cookie!.attrs)}`).toBe(true);
 }
 

@@ -14,7 +14,14 @@ const configWith = (env: Record<string, string> = {}): Config =>
   loadConfig({ NODE_ENV: 'test', DATABASE_URL: 'sqlite::memory:', JWT_REFRESH_SECRET: REFRESH_SECRET, CORS_ORIGINS: APP_ORIGIN, ...env });
 
 /** Just what csrf.ts reads of an Express request: headers, protocol and get('host'). */
-function fakeRequest(options: { header?: string; cookie?: string; cookieName?: string; origin?: string; host?: string; protocol?: string }): Request {
+function fakeRequest(options: {
+  header?: string;
+  cookie?: string;
+  cookieName?: string;
+  origin?: string;
+  host?: string;
+  protocol?: string;
+}): Request {
   const headers: Record<string, string> = { host: options.host ?? 'auth.example.com' };
   if (options.header !== undefined) headers[CSRF_HEADER] = options.header;
   if (options.cookie !== undefined) headers.cookie = `${options.cookieName ?? 'csrf_token'}=${encodeURIComponent(options.cookie)}; other=1`;
@@ -64,7 +71,13 @@ describe('CSRF double submit bound to the session', () => {
   });
 
   it('refuses a disallowed Origin even with valid tokens', () => {
-    for (const origin of ['https://evil.example', 'http://auth.example.com', 'https://auth.example.com:8443', 'null', 'https://app.example.com.evil.example']) {
+    for (const origin of [
+      'https://evil.example',
+      'http://auth.example.com',
+      'https://auth.example.com:8443',
+      'null',
+      'https://app.example.com.evil.example',
+    ]) {
       expectDomainErrorSync(() => csrf.check(fakeRequest({ header: token, cookie: token, origin }), 'session-1'), 'csrf_failed');
     }
   });
@@ -73,6 +86,9 @@ describe('CSRF double submit bound to the session', () => {
     const prefixed = createCsrf(configWith({ COOKIE_PREFIXES: 'true', COOKIE_SECURE: 'true' }));
     const value = prefixed.tokenFor('session-1');
     expect(() => prefixed.check(fakeRequest({ header: value, cookie: value, cookieName: '__Host-csrf_token' }), 'session-1')).not.toThrow();
-    expectDomainErrorSync(() => prefixed.check(fakeRequest({ header: value, cookie: value, cookieName: 'csrf_token' }), 'session-1'), 'csrf_failed');
+    expectDomainErrorSync(
+      () => prefixed.check(fakeRequest({ header: value, cookie: value, cookieName: 'csrf_token' }), 'session-1'),
+      'csrf_failed',
+    );
   });
 });

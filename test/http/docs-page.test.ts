@@ -48,7 +48,13 @@ describe('GET /docs', () => {
   });
 
   it('serves no other file of the package, nor anything outside it', async () => {
-    for (const path of ['/docs/assets/package.json', '/docs/assets/swagger-ui.js.map', '/docs/assets/index.html', '/docs/assets/%2e%2e/package.json', '/docs/assets/']) {
+    for (const path of [
+      '/docs/assets/package.json',
+      '/docs/assets/swagger-ui.js.map',
+      '/docs/assets/index.html',
+      '/docs/assets/%2e%2e/package.json',
+      '/docs/assets/',
+    ]) {
       expect((await request(app).get(path)).status, path).toBe(404);
     }
     expect((await request(app).post('/docs/assets/swagger-ui.css')).status).toBe(404);

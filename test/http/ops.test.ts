@@ -203,7 +203,7 @@ describe('ops endpoints (default asymmetric keys)', () => {
       }
     });
 
-    it("lists the key that signed a fresh access token (header kid and alg)", async () => {
+    it('lists the key that signed a fresh access token (header kid and alg)', async () => {
       const session = await signupAndLogin(t.app);
       const header = decodeHeader(session.accessToken);
       const res = await request(t.app).get('/.well-known/jwks.json');

@@ -47,8 +47,18 @@ const SCENARIOS: Scenario[] = [
   { name: 'unknown API route', status: 404, code: 'not_found', run: () => request(t.app).get('/api/nope') },
   { name: 'POST to an unknown route', status: 404, code: 'not_found', run: () => request(t.app).post('/api/auth/nope').send({}) },
   { name: 'wrong method on a known path', status: 404, code: 'not_found', run: () => request(t.app).get('/api/auth/login') },
-  { name: 'DELETE /api/auth/me', status: 404, code: 'not_found', run: () => request(t.app).delete('/api/auth/me').set(bearer(user.accessToken)) },
-  { name: 'signup with an empty body', status: 400, code: 'validation_failed', run: () => request(t.app).post('/api/auth/signup').send({}) },
+  {
+    name: 'DELETE /api/auth/me',
+    status: 404,
+    code: 'not_found',
+    run: () => request(t.app).delete('/api/auth/me').set(bearer(user.accessToken)),
+  },
+  {
+    name: 'signup with an empty body',
+    status: 400,
+    code: 'validation_failed',
+    run: () => request(t.app).post('/api/auth/signup').send({}),
+  },
   {
     name: 'signup with a short password',
     status: 400,
@@ -65,7 +75,10 @@ const SCENARIOS: Scenario[] = [
     name: 'signup over 16 KiB',
     status: 413,
     code: 'payload_too_large',
-    run: () => request(t.app).post('/api/auth/signup').send({ email: 'a@example.com', pad: 'x'.repeat(20_000) }),
+    run: () =>
+      request(t.app)
+        .post('/api/auth/signup')
+        .send({ email: 'a@example.com', pad: 'x'.repeat(20_000) }),
   },
   {
     name: 'signup as text/plain',
@@ -89,7 +102,10 @@ const SCENARIOS: Scenario[] = [
     name: 'login with an unknown email',
     status: 401,
     code: 'invalid_credentials',
-    run: () => request(t.app).post('/api/auth/login').send({ email: uniqueEmail('ghost'), password: PASSWORD }),
+    run: () =>
+      request(t.app)
+        .post('/api/auth/login')
+        .send({ email: uniqueEmail('ghost'), password: PASSWORD }),
   },
   {
     name: 'login to a disabled account',
@@ -148,13 +164,21 @@ const SCENARIOS: Scenario[] = [
     name: 'roles of an unknown user',
     status: 404,
     code: 'not_found',
-    run: () => request(t.app).put(`/api/admin/users/${randomUUID()}/roles`).set(bearer(admin.accessToken)).send({ roles: ['user'] }),
+    run: () =>
+      request(t.app)
+        .put(`/api/admin/users/${randomUUID()}/roles`)
+        .set(bearer(admin.accessToken))
+        .send({ roles: ['user'] }),
   },
   {
     name: 'invalid roles',
     status: 400,
     code: 'validation_failed',
-    run: () => request(t.app).put(`/api/admin/users/${user.userId}/roles`).set(bearer(admin.accessToken)).send({ roles: ['Not A Role'] }),
+    run: () =>
+      request(t.app)
+        .put(`/api/admin/users/${user.userId}/roles`)
+        .set(bearer(admin.accessToken))
+        .send({ roles: ['Not A Role'] }),
   },
   {
     name: 'disable an unknown user',
@@ -191,7 +215,10 @@ const SCENARIOS: Scenario[] = [
     name: 'refresh by cookie without the CSRF header',
     status: 403,
     code: 'csrf_failed',
-    run: () => request(t.app).post('/api/auth/refresh').set('Cookie', user.cookies.map((c) => c.split(';')[0]!).join('; ')),
+    run: () =>
+      request(t.app)
+        .post('/api/auth/refresh')
+        .set('Cookie', user.cookies.map((c) => c.split(';')[0]!).join('; ')),
   },
   {
     name: 'delete a session that is not the user’s',
@@ -199,19 +226,29 @@ const SCENARIOS: Scenario[] = [
     code: 'not_found',
     run: () => request(t.app).delete(`/api/auth/sessions/${randomUUID()}`).set(bearer(user.accessToken)),
   },
-  { name: 'sessions without a token', status: 401, code: 'missing_token', challenge: 'realm', run: () => request(t.app).get('/api/auth/sessions') },
+  {
+    name: 'sessions without a token',
+    status: 401,
+    code: 'missing_token',
+    challenge: 'realm',
+    run: () => request(t.app).get('/api/auth/sessions'),
+  },
   {
     name: 'password change with a wrong current password',
     status: 401,
     code: 'invalid_credentials',
     run: () =>
-      request(t.app).post('/api/auth/password').set(bearer(user.accessToken)).send({ currentPassword: 'not it at all', newPassword: 'a brand new password' }),
+      request(t.app)
+        .post('/api/auth/password')
+        .set(bearer(user.accessToken))
+        .send({ currentPassword: 'not it at all', newPassword: 'a brand new password' }),
   },
   {
     name: 'password change with a too-short new password',
     status: 400,
     code: 'validation_failed',
-    run: () => request(t.app).post('/api/auth/password').set(bearer(user.accessToken)).send({ currentPassword: PASSWORD, newPassword: 'short' }),
+    run: () =>
+      request(t.app).post('/api/auth/password').set(bearer(user.accessToken)).send({ currentPassword: PASSWORD, newPassword: 'short' }),
   },
   {
     name: 'password change without a token',
@@ -220,7 +257,13 @@ const SCENARIOS: Scenario[] = [
     challenge: 'realm',
     run: () => request(t.app).post('/api/auth/password').send({ currentPassword: PASSWORD, newPassword: 'a brand new password' }),
   },
-  { name: 'logout-all without a token', status: 401, code: 'missing_token', challenge: 'realm', run: () => request(t.app).post('/api/auth/logout-all') },
+  {
+    name: 'logout-all without a token',
+    status: 401,
+    code: 'missing_token',
+    challenge: 'realm',
+    run: () => request(t.app).post('/api/auth/logout-all'),
+  },
 ];
 
 describe('problem documents', () => {
@@ -300,7 +343,9 @@ describe('problem documents from separate apps', () => {
       // Break the database under the app: every users query now fails inside the driver.
       await sql`alter table users rename to users_gone`.execute(app.runtime.database.db);
       const responses = [
-        await request(app.app).post('/api/auth/signup').send({ email: uniqueEmail('broken'), password: PASSWORD }),
+        await request(app.app)
+          .post('/api/auth/signup')
+          .send({ email: uniqueEmail('broken'), password: PASSWORD }),
         await request(app.app).post('/api/auth/login').send({ email: s.email, password: PASSWORD }),
         await request(app.app).get('/api/auth/me').set(bearer(s.accessToken)),
       ];

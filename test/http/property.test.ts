@@ -73,14 +73,18 @@ const handledProperty = (path: string, arb: fc.Arbitrary<string>, numRuns: numbe
 describe('arbitrary JSON bodies never produce a 5xx', () => {
   // Signup hashes a password for every valid body, so it gets fewer runs.
   it('POST /api/auth/signup: arbitrary JSON', () => handledProperty('/api/auth/signup', anyJsonText, 100));
-  it('POST /api/auth/signup: objects with its field names', () => handledProperty('/api/auth/signup', fieldy(['email', 'password', 'name']), 60));
+  it('POST /api/auth/signup: objects with its field names', () =>
+    handledProperty('/api/auth/signup', fieldy(['email', 'password', 'name']), 60));
   it('POST /api/auth/signup: well-typed records', () =>
     handledProperty(
       '/api/auth/signup',
       fc
         .record(
           {
-            email: fc.oneof(fc.emailAddress(), fc.string({ unit: 'binary', maxLength: 60 }).map((s) => `${s}@example.com`)),
+            email: fc.oneof(
+              fc.emailAddress(),
+              fc.string({ unit: 'binary', maxLength: 60 }).map((s) => `${s}@example.com`),
+            ),
             password: fc.string({ unit: 'binary', minLength: 0, maxLength: 140 }),
             name: fc.string({ unit: 'grapheme', maxLength: 120 }),
           },
@@ -143,7 +147,10 @@ const jwtShaped: fc.Arbitrary<string> = fc
       ),
       fc.jsonValue({ maxDepth: 2 }),
     ),
-    fc.oneof(fc.constant(''), fc.base64String({ maxLength: 120 }).map((s) => s.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, ''))),
+    fc.oneof(
+      fc.constant(''),
+      fc.base64String({ maxLength: 120 }).map((s) => s.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')),
+    ),
   )
   .map(([header, payload, signature]) => `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(payload))}.${signature}`);
 
@@ -164,7 +171,14 @@ const mutated = (token: () => string) =>
 const recombined = (token: () => string) =>
   fc.constantFrom(0, 1, 2, 3, 4, 5).map((variant) => {
     const [h, p, s] = token().split('.') as [string, string, string];
-    return [`${h}.${p}.`, `${h}.${p}`, `${p}.${h}.${s}`, `${h}.${p}.${s}.${s}`, `${h}..${s}`, `${b64url('{"alg":"none","typ":"at+jwt"}')}.${p}.`][variant]!;
+    return [
+      `${h}.${p}.`,
+      `${h}.${p}`,
+      `${p}.${h}.${s}`,
+      `${h}.${p}.${s}.${s}`,
+      `${h}..${s}`,
+      `${b64url('{"alg":"none","typ":"at+jwt"}')}.${p}.`,
+    ][variant]!;
   });
 
 describe('arbitrary Bearer tokens are always 401', () => {
@@ -177,8 +191,21 @@ describe('arbitrary Bearer tokens are always 401', () => {
   it('header-safe strings', () => fc.assert(fc.asyncProperty(headerSafe, expectBearer401), runs(200)));
   it('JWT-shaped garbage (alg none, odd kids, hostile claims)', () => fc.assert(fc.asyncProperty(jwtShaped, expectBearer401), runs(200)));
   it('a real access token with one character changed', () =>
-    fc.assert(fc.asyncProperty(mutated(() => session.accessToken), expectBearer401), runs(150)));
-  it('a real access token taken apart', () => fc.assert(fc.asyncProperty(recombined(() => session.accessToken), expectBearer401), runs(30)));
+    fc.assert(
+      fc.asyncProperty(
+        mutated(() => session.accessToken),
+        expectBearer401,
+      ),
+      runs(150),
+    ));
+  it('a real access token taken apart', () =>
+    fc.assert(
+      fc.asyncProperty(
+        recombined(() => session.accessToken),
+        expectBearer401,
+      ),
+      runs(30),
+    ));
   it('the refresh token as a Bearer token', () => expectBearer401(session.refreshToken));
 
   it('arbitrary Authorization headers (any scheme) are 401 on /api/protected', () =>
@@ -208,23 +235,47 @@ describe('arbitrary refresh tokens are always 401', () => {
   it('a string with a NUL is 401 or a 400 validation failure, never a 5xx', () =>
     fc.assert(
       fc.asyncProperty(fc.string({ unit: 'binary', maxLength: 100 }), fc.string({ unit: 'binary', maxLength: 100 }), async (a, b) => {
-        const res = await request(t.app).post('/api/auth/refresh').send({ refreshToken: `${a}\u0000${b}` });
+        const res = await request(t.app)
+          .post('/api/auth/refresh')
+          .send({ refreshToken: `${a}\u0000${b}` });
         expectProblem(res, [400, 401], ['invalid_token', 'validation_failed']);
       }),
       runs(50),
     ));
   it('JWT-shaped garbage', () => fc.assert(fc.asyncProperty(jwtShaped, expectRefresh401), runs(200)));
   it('a real refresh token with one character changed', () =>
-    fc.assert(fc.asyncProperty(mutated(() => session.refreshToken), expectRefresh401), runs(150)));
-  it('a real refresh token taken apart', () => fc.assert(fc.asyncProperty(recombined(() => session.refreshToken), expectRefresh401), runs(30)));
+    fc.assert(
+      fc.asyncProperty(
+        mutated(() => session.refreshToken),
+        expectRefresh401,
+      ),
+      runs(150),
+    ));
+  it('a real refresh token taken apart', () =>
+    fc.assert(
+      fc.asyncProperty(
+        recombined(() => session.refreshToken),
+        expectRefresh401,
+      ),
+      runs(30),
+    ));
   it('an access token as a refresh token', () => expectRefresh401(session.accessToken));
 
   it('arbitrary refresh_token cookies never give a 5xx (401, or 403 csrf_failed)', () =>
     fc.assert(
-      fc.asyncProperty(fc.oneof(headerSafe.map((s) => s.replace(/[;,\s"\\]/g, '')).filter((s) => s.length > 0), jwtShaped), async (cookie) => {
-        const res = await request(t.app).post('/api/auth/refresh').set('Cookie', `refresh_token=${cookie}; csrf_token=x`).set('X-CSRF-Token', 'x');
-        expectProblem(res, [401, 403], ['invalid_token', 'missing_token', 'csrf_failed']);
-      }),
+      fc.asyncProperty(
+        fc.oneof(
+          headerSafe.map((s) => s.replace(/[;,\s"\\]/g, '')).filter((s) => s.length > 0),
+          jwtShaped,
+        ),
+        async (cookie) => {
+          const res = await request(t.app)
+            .post('/api/auth/refresh')
+            .set('Cookie', `refresh_token=${cookie}; csrf_token=x`)
+            .set('X-CSRF-Token', 'x');
+          expectProblem(res, [401, 403], ['invalid_token', 'missing_token', 'csrf_failed']);
+        },
+      ),
       runs(100),
     ));
 
@@ -233,7 +284,9 @@ describe('arbitrary refresh tokens are always 401', () => {
     expect(res.status).toBe(200);
     const login = await request(t.app).post('/api/auth/login').send({ email: session.email, password: PASSWORD });
     expect(login.status).toBe(200);
-    const fresh = await request(t.app).post('/api/auth/signup').send({ email: uniqueEmail('after-props'), password: PASSWORD });
+    const fresh = await request(t.app)
+      .post('/api/auth/signup')
+      .send({ email: uniqueEmail('after-props'), password: PASSWORD });
     expect(fresh.status).toBe(201);
   });
 

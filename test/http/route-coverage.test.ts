@@ -45,7 +45,8 @@ describe('every route is documented', () => {
   it('every JSON write route documents 400, 413 and 415, and every /api/auth route 429', () => {
     for (const [path, ops] of Object.entries(doc.paths)) {
       for (const [method, op] of Object.entries(ops)) {
-        if (method !== 'get') for (const status of ['400', '413', '415']) expect(op.responses[status], `${method} ${path} ${status}`).toBeDefined();
+        if (method !== 'get')
+          for (const status of ['400', '413', '415']) expect(op.responses[status], `${method} ${path} ${status}`).toBeDefined();
         if (path.startsWith('/api/auth/')) expect(op.responses['429'], `${method} ${path} 429`).toBeDefined();
       }
     }

@@ -52,7 +52,8 @@ describe('revocations (database record + local index + poll)', () => {
   };
 
   /** Ends a session the way the session repository does for every end: row and revocation in one transaction. */
-  const endInDb = (sessionId: string, by: Revocations, now = t.clock.now()) => sessions.end({ sessionId }, 'logout', now, by.coverUntil(now));
+  const endInDb = (sessionId: string, by: Revocations, now = t.clock.now()) =>
+    sessions.end({ sessionId }, 'logout', now, by.coverUntil(now));
 
   const revocationRows = async () =>
     (await t.runtime.database.db.selectFrom('revocations').select(['id', 'kind']).execute()).map((r) => `${r.kind}:${r.id}`).sort();

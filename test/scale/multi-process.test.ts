@@ -84,7 +84,12 @@ describe.runIf(enabled)('two server processes, one PostgreSQL, one Redis', () =>
 
   afterAll(async () => {
     await Promise.all(
-      children.map((child) => new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : (child.once('exit', () => resolve()), child.kill('SIGTERM'))))),
+      children.map(
+        (child) =>
+          new Promise<void>((resolve) =>
+            child.exitCode !== null ? resolve() : (child.once('exit', () => resolve()), child.kill('SIGTERM')),
+          ),
+      ),
     );
     await redis?.stop();
     await drop?.();
@@ -121,10 +126,13 @@ describe.runIf(enabled)('two server processes, one PostgreSQL, one Redis', () =>
     expect(reuse.status).toBe(401);
     expect(reuse.body.code).toBe('refresh_reused');
     expect((await call(a, '/api/auth/refresh', { body: { refreshToken: rotated.body.refreshToken } })).status).toBe(401);
-    await vi.waitFor(async () => expect((await call(a, '/api/protected', { token: rotated.body.accessToken })).body.code).toBe('token_revoked'), {
-      timeout: 1000,
-      interval: 25,
-    });
+    await vi.waitFor(
+      async () => expect((await call(a, '/api/protected', { token: rotated.body.accessToken })).body.code).toBe('token_revoked'),
+      {
+        timeout: 1000,
+        interval: 25,
+      },
+    );
   });
 
   it('ten concurrent refreshes of one token over A and B: exactly one succeeds', async () => {

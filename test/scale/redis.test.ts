@@ -57,7 +57,11 @@ describe.runIf(available)('two instances sharing Redis', () => {
     const email = uniqueEmail();
     await request(a.app).post('/api/auth/signup').send({ email, password: PASSWORD }).expect(201);
     const results = await Promise.all(
-      Array.from({ length: 12 }, (_, i) => request(i % 2 ? a.app : b.app).post('/api/auth/login').send({ email, password: `guess ${i}` })),
+      Array.from({ length: 12 }, (_, i) =>
+        request(i % 2 ? a.app : b.app)
+          .post('/api/auth/login')
+          .send({ email, password: `guess ${i}` }),
+      ),
     );
     expect(results.filter((r) => r.status === 401)).toHaveLength(3);
     expect(results.filter((r) => r.status === 429)).toHaveLength(9);

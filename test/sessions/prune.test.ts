@@ -13,7 +13,14 @@ describe('pruning', () => {
   afterEach(() => t.close());
 
   const count = async (table: 'refreshTokens' | 'sessions') =>
-    Number((await t.runtime.database.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+    Number(
+      (
+        await t.runtime.database.db
+          .selectFrom(table)
+          .select((eb) => eb.fn.countAll().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
 
   it("drops a live session's expired refresh tokens, and ended sessions after a day, but keeps what is live", async () => {
     const s = await signupAndLogin(t.app);

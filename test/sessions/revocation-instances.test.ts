@@ -46,7 +46,7 @@ describe('revocation across instances sharing one database', () => {
     expect((await request(b.app).post('/api/auth/refresh').send({ refreshToken: s.refreshToken })).status).toBe(401);
   });
 
-  it("an instance whose clock runs 10 s behind still delivers its revocations (the cursor is a sequence, not a time)", async () => {
+  it('an instance whose clock runs 10 s behind still delivers its revocations (the cursor is a sequence, not a time)', async () => {
     // C's clock is 10 s behind B's: the rows it writes carry older createdAt times than B has already polled past.
     const behind = fakeClock(clock.now() - 10_000);
     const c = await openSecondInstance(a, behind);

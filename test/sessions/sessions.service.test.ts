@@ -45,7 +45,10 @@ describe('sessions service', () => {
     });
 
     it('refuses (account_disabled) and ends the new session when the user was disabled meanwhile', async () => {
-      await services.users.create({ email: uniqueEmail('admin'), password: PASSWORD, roles: ['user', 'admin'] }, { actorId: null, via: 'cli' });
+      await services.users.create(
+        { email: uniqueEmail('admin'), password: PASSWORD, roles: ['user', 'admin'] },
+        { actorId: null, via: 'cli' },
+      );
       await services.users.disable(user.id, { actorId: null, via: 'cli' });
       await expectDomainError(services.sessions.start(user, CLIENT), 'account_disabled');
       expect(await liveIds(user.id)).toEqual([]);
@@ -110,7 +113,10 @@ describe('sessions service', () => {
     });
 
     it('ends the session of a disabled user on refresh', async () => {
-      await services.users.create({ email: uniqueEmail('admin'), password: PASSWORD, roles: ['user', 'admin'] }, { actorId: null, via: 'cli' });
+      await services.users.create(
+        { email: uniqueEmail('admin'), password: PASSWORD, roles: ['user', 'admin'] },
+        { actorId: null, via: 'cli' },
+      );
       const issued = await services.sessions.start(user, CLIENT);
       // Disabled behind the service's back, as another instance's stale view might leave it.
       await t.runtime.database.db.updateTable('users').set({ disabled: 1 }).where('id', '=', user.id).execute();

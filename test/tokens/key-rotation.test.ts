@@ -24,8 +24,7 @@ const jwksKids = async (app: Express): Promise<string[]> => {
   return (res.body.keys as JsonWebKey[]).map((k) => k.kid as string);
 };
 
-const protectedWith = (app: Express, token: string) =>
-  request(app).get('/api/protected').set('Authorization', `Bearer ${token}`);
+const protectedWith = (app: Express, token: string) => request(app).get('/api/protected').set('Authorization', `Bearer ${token}`);
 
 describe('signing-key rotation (ES256)', () => {
   let t: TestApp;

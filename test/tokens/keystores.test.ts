@@ -132,7 +132,14 @@ for (const [name, make] of implementations) {
       expect(s.keys.find('no-such-kid')).toBeUndefined();
       expect(s.keys.find('')).toBeUndefined();
       const other = createHmacKeystore(randomBytes(32), 'HS256');
-      const foreign = createAccessTokens({ keystore: other, clock: s.clock, issuer: ISSUER, audience: AUDIENCE, ttlSeconds: 900, clockToleranceSeconds: 5 });
+      const foreign = createAccessTokens({
+        keystore: other,
+        clock: s.clock,
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        ttlSeconds: 900,
+        clockToleranceSeconds: 5,
+      });
       expect(tokenError(() => verifierFor(s).verify(foreign.sign({ sub: 'u', roles: [], sid: 's' }).token)).reason).toBe('unknown_key');
     });
 
@@ -216,7 +223,14 @@ describe('db keystore', () => {
     t.clock.set(rotated.activatesAt);
     expect(keys.active().kid).toBe(rotated.kid);
 
-    const tokens = createAccessTokens({ keystore: keys, clock: t.clock, issuer: ISSUER, audience: AUDIENCE, ttlSeconds: 900, clockToleranceSeconds: 5 });
+    const tokens = createAccessTokens({
+      keystore: keys,
+      clock: t.clock,
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      ttlSeconds: 900,
+      clockToleranceSeconds: 5,
+    });
     const token = tokens.sign({ sub: 'u', roles: [], sid: 's' }).token;
     expect(JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString()).kid).toBe(rotated.kid);
     expect(tokens.verify(token).sub).toBe('u');
@@ -237,7 +251,14 @@ describe('db keystore', () => {
   it('a retired key keeps verifying for the retire window after it stops signing, then drops out', async () => {
     const old = keys.active();
     // Tokens that outlive the window, so only the key's removal can end them.
-    const tokens = createAccessTokens({ keystore: keys, clock: t.clock, issuer: ISSUER, audience: AUDIENCE, ttlSeconds: 3600, clockToleranceSeconds: 5 });
+    const tokens = createAccessTokens({
+      keystore: keys,
+      clock: t.clock,
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      ttlSeconds: 3600,
+      clockToleranceSeconds: 5,
+    });
     const rotated = await keys.rotate();
     t.clock.set(rotated.activatesAt - 1);
     const lastOldToken = tokens.sign({ sub: 'u', roles: [], sid: 's' }).token;

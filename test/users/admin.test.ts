@@ -19,8 +19,14 @@ const ENDPOINTS: Call[] = [
     name: 'PUT /api/admin/users/:id/roles',
     send: (t, token, id) => withAuth(request(t.app).put(`/api/admin/users/${id}/roles`), token).send({ roles: ['user', 'admin'] }),
   },
-  { name: 'POST /api/admin/users/:id/disable', send: (t, token, id) => withAuth(request(t.app).post(`/api/admin/users/${id}/disable`), token) },
-  { name: 'POST /api/admin/users/:id/enable', send: (t, token, id) => withAuth(request(t.app).post(`/api/admin/users/${id}/enable`), token) },
+  {
+    name: 'POST /api/admin/users/:id/disable',
+    send: (t, token, id) => withAuth(request(t.app).post(`/api/admin/users/${id}/disable`), token),
+  },
+  {
+    name: 'POST /api/admin/users/:id/enable',
+    send: (t, token, id) => withAuth(request(t.app).post(`/api/admin/users/${id}/enable`), token),
+  },
 ];
 
 describe('admin API', () => {
@@ -245,7 +251,9 @@ describe('admin API', () => {
     it('enable lets the user log in again; the old sessions stay ended', async () => {
       const admin = await loginAsAdmin(t);
       const user = await signupAndLogin(t.app);
-      expect((await request(t.app).post(`/api/admin/users/${user.userId}/disable`).set('Authorization', bearer(admin.accessToken))).status).toBe(204);
+      expect(
+        (await request(t.app).post(`/api/admin/users/${user.userId}/disable`).set('Authorization', bearer(admin.accessToken))).status,
+      ).toBe(204);
 
       const res = await request(t.app).post(`/api/admin/users/${user.userId}/enable`).set('Authorization', bearer(admin.accessToken));
       expect(res.status).toBe(204);

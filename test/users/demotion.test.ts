@@ -37,7 +37,9 @@ describe('roles and admins (v2)', () => {
     expect((await request(t.app).post('/api/auth/refresh').send({ refreshToken: mAdmin.body.refreshToken })).status).toBe(401);
     const again = await request(t.app).post('/api/auth/login').send({ email: m.email, password: PASSWORD });
     expect(again.body.user.roles).toEqual(['user']);
-    expect((await request(t.app).get('/api/admin').set('Authorization', bearer(again.body.accessToken))).body.code).toBe('insufficient_role');
+    expect((await request(t.app).get('/api/admin').set('Authorization', bearer(again.body.accessToken))).body.code).toBe(
+      'insufficient_role',
+    );
     // The admin is untouched.
     expect((await request(t.app).get('/api/admin').set('Authorization', bearer(a.accessToken))).status).toBe(200);
   });
@@ -91,7 +93,9 @@ describe('roles and admins (v2)', () => {
     // A disabled admin does not count: with B disabled, A is still the last enabled one.
     const b = await signupAndLogin(t.app);
     expect((await setRoles(a.accessToken, b.userId, ['user', 'admin'])).status).toBe(200);
-    expect((await request(t.app).post(`/api/admin/users/${b.userId}/disable`).set('Authorization', bearer(a.accessToken))).status).toBe(204);
+    expect((await request(t.app).post(`/api/admin/users/${b.userId}/disable`).set('Authorization', bearer(a.accessToken))).status).toBe(
+      204,
+    );
     expect((await setRoles(a.accessToken, a.userId, ['user'])).body.code).toBe('last_admin');
 
     // With B enabled again there are two, and A may step down.

@@ -63,7 +63,10 @@ describe('users service', () => {
     });
 
     it("records 'signup' for a self sign-up and 'user.created' (with actor and roles) otherwise", async () => {
-      const self = await services.users.create({ email: uniqueEmail(), password: PASSWORD }, { ...SELF, ip: '198.51.100.7', userAgent: 'ua/1' });
+      const self = await services.users.create(
+        { email: uniqueEmail(), password: PASSWORD },
+        { ...SELF, ip: '198.51.100.7', userAgent: 'ua/1' },
+      );
       const [signup] = await audits(self.id, 'signup');
       expect(signup).toMatchObject({ type: 'signup', userId: self.id, actorId: null, ip: '198.51.100.7', userAgent: 'ua/1' });
       expect(signup!.details).toMatchObject({ via: 'self' });

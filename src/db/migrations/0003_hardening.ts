@@ -11,7 +11,10 @@ import { PostgresAdapter, sql, type Kysely } from 'kysely';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations run against any schema version
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.alterTable('signing_keys').addColumn('activates_at', 'bigint').execute();
-  await db.updateTable('signing_keys').set({ activates_at: sql`created_at` }).execute();
+  await db
+    .updateTable('signing_keys')
+    .set({ activates_at: sql`created_at` })
+    .execute();
 
   await db.schema.alterTable('refresh_tokens').addColumn('grace_used_at', 'bigint').execute();
 
