@@ -111,6 +111,7 @@ describe('resource-server middleware (JWKS)', () => {
     const session = await signupAndLogin(t.app);
     const res = await request(api).get('/orders').set('Authorization', `Bearer ${session.accessToken}`);
     expect(res.status).toBe(503);
+    expect(res.body.code).toBe('unavailable');
     expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
   });
 
