@@ -2,7 +2,19 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'data/', 'coverage/', 'bench/results/', 'examples/**/*.js', 'bin/', 'eslint.config.js'] },
+  {
+    ignores: [
+      'node_modules/',
+      'dist/',
+      'data/',
+      'coverage/',
+      'bench/results/',
+      'examples/**/*.js',
+      'bin/',
+      'eslint.config.js',
+      'scripts/**/*.mjs',
+    ],
+  },
   js.configs.recommended,
   // Type-aware rules: floating promises, unsafe any, unbound methods, needless assertions.
   ...tseslint.configs.recommendedTypeChecked,

@@ -12,6 +12,7 @@ import { docsAssets, docsEndpoints } from './http/docs.routes.ts';
 import { mountEndpoints, type Access, type Endpoint } from './http/endpoint.ts';
 import { createErrorHandler } from './http/error-handler.ts';
 import { jsonBody } from './http/json-body.ts';
+import { createRequestLog } from './http/request-log.ts';
 import { createMetrics } from './http/metrics.ts';
 import { createOpenApiDocument } from './http/openapi.ts';
 import { metricsGuard, opsEndpoints } from './http/ops.routes.ts';
@@ -89,6 +90,7 @@ export function createApp(deps: AppDeps): Express {
   ];
 
   const app = express();
+  app.use(createRequestLog(logger));
   app.disable('x-powered-by');
   app.set('etag', false);
   if (config.trustProxy !== undefined) app.set('trust proxy', config.trustProxy);

@@ -27,6 +27,14 @@ export function buildCli(env: Record<string, string | undefined>, out: (line: st
       }
     });
 
+  program
+    .command('serve')
+    .description('start the server (the same as `node dist/server.js` or `npm start`)')
+    .action(async () => {
+      const { startServer, failedToStart } = await import('./server.ts');
+      await startServer().catch(failedToStart);
+    });
+
   addUserCommands(program, config, out);
   addKeyCommands(program, config, out);
 

@@ -1,4 +1,5 @@
 import cluster from 'node:cluster';
+import { pathToFileURL } from 'node:url';
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import type { Config } from './config/config.ts';
@@ -12,6 +13,8 @@ import { createHttpServer } from './http-server.ts';
 import { openDatabase, openKeystore, openRuntime } from './runtime.ts';
 
 const DRAIN_TIMEOUT_MS = 10_000;
+/** A worker that cannot bind its port will not do better on a second try (EX_CONFIG). */
+const EXIT_CANNOT_LISTEN = 78;
 
 /** One process serving HTTP: open the database and keys, build the app, listen; drain on SIGTERM. */
 async function serve(config: Config, logger: Logger): Promise<void> {
@@ -24,7 +27,13 @@ async function serve(config: Config, logger: Logger): Promise<void> {
       'tessera listening',
     );
   });
-  server.on('error', (error) => {
+  server.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EADDRINUSE' || error.code === 'EACCES') {
+      // One line an operator can act on, no stack; the primary does not respawn a worker for it.
+      const why = error.code === 'EADDRINUSE' ? 'is already in use' : 'needs privileges this process does not have';
+      logger.fatal({ port: config.port }, `port ${config.port} ${why}: stop the process using it, or set PORT to a free port`);
+      process.exit(EXIT_CANNOT_LISTEN);
+    }
     logger.fatal({ err: error }, 'server failed');
     process.exit(1);
   });
@@ -57,7 +66,13 @@ async function supervise(config: Config, logger: Logger): Promise<void> {
   for (let i = 0; i < config.workers; i += 1) cluster.fork();
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) {
-      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(process.exitCode ?? 0);
+      return;
+    }
+    if (code === EXIT_CANNOT_LISTEN) {
+      stopping = true;
+      for (const other of Object.values(cluster.workers ?? {})) other?.process.kill('SIGTERM');
+      process.exitCode = 1;
       return;
     }
     logger.error({ pid: worker.process.pid, code, signal }, 'worker died; starting another');
@@ -74,7 +89,8 @@ async function supervise(config: Config, logger: Logger): Promise<void> {
   process.once('SIGINT', () => shutdown('SIGINT'));
 }
 
-async function main(): Promise<void> {
+/** Loads the configuration and serves (one process, or a primary with TESSERA_WORKERS workers). */
+export async function startServer(): Promise<void> {
   let config: Config;
   try {
     config = loadConfig(readEnv());
@@ -85,13 +101,17 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, undefined, { pretty: config.logFormat === 'pretty' });
   if (cluster.isPrimary) for (const warning of config.warnings) logger.warn(warning);
   if (config.workers > 1 && cluster.isPrimary) await supervise(config, logger);
   else await serve(config, logger);
 }
 
-main().catch((error: unknown) => {
+/** Failures before the logger exists are one line on stderr, never a stack. */
+export function failedToStart(error: unknown): never {
   console.error('tessera: failed to start:', error instanceof Error ? error.message : error);
   process.exit(1);
-});
+}
+
+// `node dist/server.js` (and `npm start`) runs the server; `tessera serve` imports startServer.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) startServer().catch(failedToStart);

@@ -1,4 +1,5 @@
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { z } from 'zod';
 import { ConfigError } from './errors.ts';
 import { devSecret } from './dev-secrets.ts';
@@ -9,20 +10,26 @@ const MIN_SECRET_BYTES = 32;
 
 type SecretName = 'JWT_SECRET' | 'JWT_REFRESH_SECRET' | 'KEY_ENCRYPTION_SECRET';
 
-function describeIssues(error: z.ZodError): string {
-  return error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
+function describeIssues(error: z.ZodError): string[] {
+  return error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
 }
 
-/** The checks that involve more than one setting, or whose message the contract fixes. */
-function check(s: Settings, warnings: string[]): void {
-  if (s.jwt.accessTtl < 1) throw new ConfigError('JWT_EXPIRES_IN must be at least 1s');
-  if (s.jwt.refreshTtl < 1) throw new ConfigError('JWT_REFRESH_EXPIRES_IN must be at least 1s');
+const HOW_TO_MAKE_A_SECRET = 'set it to at least 32 random bytes, e.g. `openssl rand -base64 48`';
+const required = (name: SecretName) => `${name} is required when NODE_ENV=production: ${HOW_TO_MAKE_A_SECRET}`;
+
+/**
+ * The checks that involve more than one setting, or whose message the contract fixes. Each
+ * problem is collected, not thrown, so an operator sees every one in a single run.
+ */
+function check(s: Settings, problems: string[], warnings: string[]): void {
+  if (s.jwt.accessTtl < 1) problems.push('JWT_EXPIRES_IN must be at least 1s');
+  if (s.jwt.refreshTtl < 1) problems.push('JWT_REFRESH_EXPIRES_IN must be at least 1s');
   if ((s.admin.email === undefined) !== (s.admin.password === undefined)) {
-    throw new ConfigError('ADMIN_EMAIL and ADMIN_PASSWORD must be set together');
+    problems.push('ADMIN_EMAIL and ADMIN_PASSWORD must be set together');
   }
   // An unset DATABASE_URL means a SQLite file under DATA_DIR, which the workers can share.
   if (s.workers > 1 && s.database.url === 'sqlite::memory:') {
-    throw new ConfigError('TESSERA_WORKERS > 1 needs a database the workers can share: not sqlite::memory:');
+    problems.push('TESSERA_WORKERS > 1 needs a database the workers can share: not sqlite::memory:');
   }
   if (s.workers > 1 && !s.redisUrl) {
     warnings.push(
@@ -30,19 +37,34 @@ function check(s: Settings, warnings: string[]): void {
     );
   }
   if (s.cookiePrefixes && !(s.cookieSecure ?? s.env === 'production')) {
-    throw new ConfigError('COOKIE_PREFIXES=true needs Secure cookies: browsers drop __Secure-/__Host- cookies without it (COOKIE_SECURE)');
+    problems.push('COOKIE_PREFIXES=true needs Secure cookies: browsers drop __Secure-/__Host- cookies without it (COOKIE_SECURE)');
   }
   if (s.metricsToken !== undefined && Buffer.byteLength(s.metricsToken) < 16) {
-    throw new ConfigError('METRICS_TOKEN must be at least 16 bytes long');
+    problems.push('METRICS_TOKEN must be at least 16 bytes long');
   }
   const { headersMs, requestMs } = s.httpTimeouts;
-  if (headersMs < 1000 || requestMs < 1000) throw new ConfigError('HTTP_HEADERS_TIMEOUT and HTTP_REQUEST_TIMEOUT must be at least 1s');
-  if (headersMs > requestMs) throw new ConfigError('HTTP_HEADERS_TIMEOUT must not be longer than HTTP_REQUEST_TIMEOUT');
+  if (headersMs < 1000 || requestMs < 1000) problems.push('HTTP_HEADERS_TIMEOUT and HTTP_REQUEST_TIMEOUT must be at least 1s');
+  if (headersMs > requestMs) problems.push('HTTP_HEADERS_TIMEOUT must not be longer than HTTP_REQUEST_TIMEOUT');
   for (const origin of s.corsOrigins ?? []) {
     if (origin === '*' || !URL.canParse(origin)) {
-      throw new ConfigError(`CORS_ORIGINS: "${origin}" is not an origin (credentialed CORS cannot use "*")`);
+      problems.push(`CORS_ORIGINS: "${origin}" is not an origin (credentialed CORS cannot use "*")`);
     }
   }
+  const sqlitePath = s.database.url?.startsWith('sqlite:') ? s.database.url.slice('sqlite:'.length) : undefined;
+  if (sqlitePath && sqlitePath !== ':memory:') {
+    // A mistyped path must not quietly start a server on a new, empty database; only Tessera's
+    // own DATA_DIR is created on demand.
+    const folder = dirname(resolve(sqlitePath));
+    if (folder !== s.dataDir && !existsSync(folder)) {
+      problems.push(`DATABASE_URL: the folder ${folder} does not exist; create it, or fix the path`);
+    }
+  }
+}
+
+/** One message for every problem, each on its own line. */
+function configError(problems: string[]): ConfigError {
+  const lines = problems.map((problem) => `  - ${problem}`).join('\n');
+  return new ConfigError(`Invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${lines}`);
 }
 
 /**
@@ -53,22 +75,35 @@ function check(s: Settings, warnings: string[]): void {
  */
 export function loadConfig(env: RawEnv) {
   const parsed = envSchema.safeParse(env);
-  if (!parsed.success) throw new ConfigError(`Invalid configuration: ${describeIssues(parsed.error)}`);
+  if (!parsed.success) {
+    const problems = describeIssues(parsed.error);
+    // The secrets production requires are reported in the same run as the other mistakes.
+    if (env.NODE_ENV === 'production') {
+      for (const name of ['JWT_REFRESH_SECRET', 'KEY_ENCRYPTION_SECRET'] as const)
+        if (!env[name] && !(name === 'KEY_ENCRYPTION_SECRET' && env.JWT_SECRET)) problems.push(required(name));
+    }
+    throw configError(problems);
+  }
   const s = parsed.data;
   const production = s.env === 'production';
+  const problems: string[] = [];
   const warnings: string[] = [];
-  check(s, warnings);
+  check(s, problems, warnings);
 
+  /** A missing or short secret is a problem in production; elsewhere it is generated (and warned about). */
   const secret = (name: SecretName, value: string | undefined): Buffer => {
     if (value) {
       if (Buffer.byteLength(value) < MIN_SECRET_BYTES) {
         const message = `${name} must be at least ${MIN_SECRET_BYTES} bytes long`;
-        if (production) throw new ConfigError(message);
-        warnings.push(`${message}; accepted only because NODE_ENV is not production`);
+        if (production) problems.push(`${message}: ${HOW_TO_MAKE_A_SECRET}`);
+        else warnings.push(`${message}; accepted only because NODE_ENV is not production`);
       }
       return Buffer.from(value);
     }
-    if (production) throw new ConfigError(`${name} is required when NODE_ENV=production`);
+    if (production) {
+      problems.push(required(name));
+      return Buffer.alloc(0);
+    }
     if (s.env === 'development') {
       warnings.push(`${name} is not set: using a development secret kept in ${s.dataDir}/secrets.json`);
     }
@@ -78,7 +113,7 @@ export function loadConfig(env: RawEnv) {
   const algorithm = s.jwt.algorithm ?? (s.jwt.secret ? 'HS256' : 'ES256');
   const hmac = isHmac(algorithm);
   const { email, password } = s.admin;
-  return {
+  const config = {
     ...s,
     database: { ...s.database, url: s.database.url ?? `sqlite:${resolve(s.dataDir, 'tessera.db')}` },
     jwt: {
@@ -91,9 +126,13 @@ export function loadConfig(env: RawEnv) {
       keyEncryptionSecret: hmac ? undefined : secret('KEY_ENCRYPTION_SECRET', s.jwt.keyEncryptionSecret),
     },
     cookieSecure: s.cookieSecure ?? production,
-    corsOrigins: (s.corsOrigins ?? []).map((origin) => new URL(origin).origin),
+    logFormat: s.logFormat ?? (s.env === 'development' ? 'pretty' : 'json'),
+    // An origin that does not parse is already a problem (check()); it is left out here so that every problem is reported.
+    corsOrigins: (s.corsOrigins ?? []).filter((origin) => URL.canParse(origin)).map((origin) => new URL(origin).origin),
     admin: email && password ? { email, password } : undefined,
     /** Notices about unsafe defaults, logged once at start. */
     warnings,
   };
+  if (problems.length > 0) throw configError(problems);
+  return config;
 }

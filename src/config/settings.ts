@@ -32,6 +32,12 @@ export const settings = {
     default: 'info',
     meaning: 'pino level',
   }),
+  logFormat: setting({
+    env: 'LOG_FORMAT',
+    type: z.enum(['pretty', 'json']),
+    readme: '`pretty` in development, else `json`',
+    meaning: 'log lines for people (`pretty`) or for a log pipeline (`json`)',
+  }),
   database: {
     url: setting({
       env: 'DATABASE_URL',
@@ -81,7 +87,7 @@ export const settings = {
       env: 'JWT_REFRESH_REUSE_INTERVAL',
       type: duration(),
       default: '0',
-      meaning: 'grace for a racing previous refresh token (see above)',
+      meaning: 'grace for a racing previous refresh token ([docs/tokens.md](docs/tokens.md#the-reuse-interval))',
     }),
   },
   sessionMaxLifetime: setting({

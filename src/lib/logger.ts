@@ -1,4 +1,5 @@
 import { pino, type Logger } from 'pino';
+import pretty from 'pino-pretty';
 
 /**
  * Paths that may hold secrets in anything we log. Request bodies and headers are never
@@ -22,9 +23,20 @@ const REDACT_PATHS = [
   'headers.cookie',
 ];
 
-export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
-  return pino(
-    { level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { service: 'tessera' } },
-    destination ?? process.stdout,
-  );
+/**
+ * JSON lines for a log pipeline, or (`pretty`, the development default) one readable line per
+ * event. pino-pretty runs in this thread (`sync`), so a crash cannot lose the last lines.
+ */
+export function createLogger(level: string, destination?: NodeJS.WritableStream, options: { pretty?: boolean } = {}): Logger {
+  const stream = options.pretty
+    ? pretty({
+        sync: true,
+        colorize: Boolean((destination ?? process.stdout) === process.stdout && process.stdout.isTTY),
+        translateTime: 'SYS:HH:MM:ss.l',
+        ignore: 'pid,hostname,service,req,res,responseTime',
+        singleLine: true,
+        destination: destination ?? process.stdout,
+      })
+    : (destination ?? process.stdout);
+  return pino({ level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { service: 'tessera' } }, stream);
 }

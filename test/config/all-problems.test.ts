@@ -1,0 +1,60 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/config/errors.ts';
+import { loadConfig } from '../../src/config/load-config.ts';
+
+const messageOf = (env: Record<string, string>): string => {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error('loadConfig accepted the configuration');
+};
+
+describe('start-up reports every configuration problem at once', () => {
+  it('production without its two secrets names both, with the fix, in one message', () => {
+    const message = messageOf({ NODE_ENV: 'production' });
+    expect(message).toMatch(/2 problems/);
+    expect(message).toMatch(/JWT_REFRESH_SECRET is required when NODE_ENV=production: set it to at least 32 random bytes/);
+    expect(message).toMatch(/KEY_ENCRYPTION_SECRET is required/);
+  });
+
+  it('malformed values and missing production secrets come together', () => {
+    const message = messageOf({ NODE_ENV: 'production', PORT: 'eighty', JWT_EXPIRES_IN: 'soon', CORS_ORIGINS: '*' });
+    for (const name of ['PORT', 'JWT_EXPIRES_IN', 'JWT_REFRESH_SECRET', 'KEY_ENCRYPTION_SECRET']) expect(message).toContain(name);
+    expect(message.split('\n').filter((line) => line.startsWith('  - ')).length).toBeGreaterThanOrEqual(4);
+  });
+
+  it('cross-setting problems are all listed, too', () => {
+    const message = messageOf({
+      NODE_ENV: 'production',
+      JWT_REFRESH_SECRET: 'short',
+      KEY_ENCRYPTION_SECRET: 'k'.repeat(40),
+      ADMIN_EMAIL: 'a@b.co',
+      METRICS_TOKEN: 'tiny',
+      CORS_ORIGINS: '*',
+    });
+    for (const fragment of [
+      'JWT_REFRESH_SECRET must be at least 32 bytes',
+      'ADMIN_EMAIL and ADMIN_PASSWORD',
+      'METRICS_TOKEN',
+      'CORS_ORIGINS',
+    ]) {
+      expect(message).toContain(fragment);
+    }
+  });
+
+  it('a SQLite path whose folder does not exist is an error; DATA_DIR itself is created on demand', () => {
+    expect(messageOf({ NODE_ENV: 'test', DATABASE_URL: 'sqlite:/nonexistent/dir/x.db' })).toMatch(
+      /DATABASE_URL: the folder \/nonexistent\/dir does not exist/,
+    );
+    const root = mkdtempSync(join(tmpdir(), 'tessera-config-'));
+    const dataDir = join(root, 'not-yet');
+    expect(() => loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir })).not.toThrow();
+    expect(() => loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir, DATABASE_URL: `sqlite:${join(dataDir, 'tessera.db')}` })).not.toThrow();
+  });
+});
