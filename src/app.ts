@@ -106,6 +106,8 @@ export function createApp(deps: AppDeps): Express {
   app.use('/api/auth', limiters.perClient);
   app.use(jsonBody());
   mountEndpoints(app.router, endpoints, guards);
+  // Under /api/admin even an unknown path asks for an admin first: it tells no one else what exists.
+  app.use('/api/admin', ...guards.admin);
   app.use((_req, _res, next) => next(notFound('No such endpoint.')));
   app.use(createErrorHandler(logger));
   return app;

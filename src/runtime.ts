@@ -34,9 +34,9 @@ export interface Runtime {
 }
 
 export async function openDatabase(config: Config, logger?: Logger): Promise<DatabaseHandle> {
-  // DATA_DIR is Tessera's own folder (database, development secrets): private, also when an
-  // older version created it world-readable.
-  tighten(config.dataDir, PRIVATE_DIR_MODE);
+  // DATA_DIR holds the SQLite database or the development secrets: private, also when an older
+  // version created it world-readable. With PostgreSQL in production Tessera keeps nothing there.
+  if (config.database.url.startsWith('sqlite:') || config.env === 'development') tighten(config.dataDir, PRIVATE_DIR_MODE);
   const database = createDb(config.database.url, {
     poolSize: config.database.poolSize,
     onError: (error) => logger?.warn({ err: error }, 'database connection lost; the pool will reconnect'),

@@ -54,9 +54,10 @@ export function createCredentialsService(deps: {
     return result;
   };
 
-  /** The password check itself; only ever called under the throttle. */
-  const verify = async (email: string, password: string, client: ClientInfo): Promise<User> => {
-    const found = await users.findCredentialsByEmail(email);
+  type Credentials = Awaited<ReturnType<UserRepository['findCredentialsByEmail']>>;
+
+  /** The password check itself; only ever called under the throttle. Returns the user and the hash now stored. */
+  const verify = async (found: Credentials, password: string, client: ClientInfo): Promise<{ user: User; passwordHash: string }> => {
     const check = await passwords.verify(found?.passwordHash ?? (await dummyHash), password);
     if (!found || !check.ok) {
       // The attempted address of an unknown account is not kept: it may be a mistyped password.
@@ -74,10 +75,12 @@ export function createCredentialsService(deps: {
     }
     if (check.needsRehash) {
       const rehashed = await passwords.hash(password);
-      await users.updatePasswordHash(found.user.id, rehashed, clock.now(), found.passwordHash);
-      logger.info({ userId: found.user.id }, 'password re-hashed with argon2id');
+      if (await users.updatePasswordHash(found.user.id, rehashed, clock.now(), found.passwordHash)) {
+        logger.info({ userId: found.user.id }, 'password re-hashed with argon2id');
+        return { user: found.user, passwordHash: rehashed };
+      }
     }
-    return found.user;
+    return { user: found.user, passwordHash: found.passwordHash };
   };
 
   return {
@@ -93,9 +96,13 @@ export function createCredentialsService(deps: {
       deviceCookie?: string,
     ): Promise<{ user: User; deviceToken: string }> {
       const email = normalizeEmail(emailInput);
-      const device = devices.deviceFor(deviceCookie, email);
-      const user = await throttled(device ? `device:${device}` : `login:${email}`, client, () => verify(email, password, client));
-      return { user, deviceToken: devices.issue(user.email) };
+      // Read before the throttle: a device cookie is valid only for the account's current password.
+      const found = await users.findCredentialsByEmail(email);
+      const device = devices.deviceFor(deviceCookie, email, found?.passwordHash);
+      const { user, passwordHash } = await throttled(device ? `device:${device}` : `login:${email}`, client, () =>
+        verify(found, password, client),
+      );
+      return { user, deviceToken: devices.issue(user.email, passwordHash) };
     },
 
     /** Changes the password after checking the current one (throttled); every other session ends. */

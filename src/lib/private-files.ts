@@ -19,13 +19,18 @@ export function ensurePrivateFile(file: string): void {
   tighten(file, PRIVATE_FILE_MODE);
 }
 
-/** Removes group and other permissions from an existing path; a missing one is left alone. */
+/**
+ * Removes group and other permissions from an existing path; a missing one is left alone, and
+ * so is a shared folder (sticky bit, as /tmp has): taking it over would break others.
+ * setuid/setgid bits are kept.
+ */
 export function tighten(path: string, mode: number): void {
   let current: number;
   try {
-    current = statSync(path).mode & 0o777;
+    current = statSync(path).mode & 0o7777;
   } catch {
     return;
   }
-  if ((current & 0o077) !== 0) chmodSync(path, current & mode);
+  if ((current & 0o1000) !== 0) return;
+  if ((current & 0o077) !== 0) chmodSync(path, (current & 0o6000) | (current & mode));
 }

@@ -1,4 +1,5 @@
-import { PostgresAdapter, sql, type Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import { isPostgres } from '../db/dialect.ts';
 import type { DatabaseSchema, Db } from '../database.ts';
 
 export interface Revocation {
@@ -20,7 +21,7 @@ const REVOCATION_LOCK = 7_402_918_311;
  */
 export async function insertRevocations(trx: Kysely<DatabaseSchema>, rows: Revocation[]): Promise<void> {
   if (rows.length === 0) return;
-  if (trx.getExecutor().adapter instanceof PostgresAdapter) {
+  if (isPostgres(trx)) {
     await sql`select pg_advisory_xact_lock(${REVOCATION_LOCK})`.execute(trx);
   }
   await trx

@@ -1,5 +1,17 @@
-import type { Db } from '../database.ts';
+import type { Transaction } from 'kysely';
+import type { DatabaseSchema, Db } from '../database.ts';
+import { isPostgres } from '../db/dialect.ts';
 import { addLiveToken, unlessEnded } from './live-token.ts';
+
+/**
+ * On PostgreSQL, every change to a session's chain first locks the session row, so rotations
+ * and grace exchanges of one session run one after another: a grace exchange cannot slip a new
+ * sibling past a concurrent rotation's retiring UPDATE, and two branches rotating at once
+ * cannot deadlock on each other's rows. (SQLite writes one transaction at a time.)
+ */
+async function lockChain(trx: Transaction<DatabaseSchema>, sessionId: string): Promise<void> {
+  if (isPostgres(trx)) await trx.selectFrom('sessions').select('id').where('id', '=', sessionId).forUpdate().execute();
+}
 
 export type ConsumeResult =
   | { outcome: 'rotated' }
@@ -31,6 +43,7 @@ export function createRotationQueries(db: Db) {
     }): Promise<ConsumeResult> {
       return unlessEnded(() =>
         db.transaction().execute(async (trx) => {
+          await lockChain(trx, input.sessionId);
           const consumed = await trx
             .updateTable('refreshTokens')
             .set({ usedAt: input.now, replacedBy: input.newHash })
@@ -87,6 +100,7 @@ export function createRotationQueries(db: Db) {
     }): Promise<{ outcome: 'added' | 'reused' | 'ended' }> {
       return unlessEnded(() =>
         db.transaction().execute(async (trx) => {
+          await lockChain(trx, input.sessionId);
           const spent = await trx
             .updateTable('refreshTokens')
             .set({ graceUsedAt: input.now })

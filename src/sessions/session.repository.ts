@@ -1,4 +1,5 @@
-import type { Db } from '../database.ts';
+import type { Transaction } from 'kysely';
+import type { DatabaseSchema, Db } from '../database.ts';
 import { insertRevocations } from '../revocation/revocation.repository.ts';
 import { addLiveToken } from './live-token.ts';
 import { createRotationQueries } from './rotation.repository.ts';
@@ -26,6 +27,36 @@ export interface NewSession {
   ip: string | null;
   tokenHash: string;
   tokenExpiresAt: number;
+}
+
+export type EndTarget = { sessionId: string; userId?: string } | { userId: string; except?: string };
+
+/**
+ * Ends sessions inside `trx` and records them in `revocations` until `coverUntil` (when their
+ * last access token has expired), so that no instance can see the session ended yet its access
+ * tokens still honoured. Returns the ids ended.
+ */
+export async function endSessionsWithin(
+  trx: Transaction<DatabaseSchema>,
+  target: EndTarget,
+  reason: EndReason,
+  now: number,
+  coverUntil: number,
+): Promise<string[]> {
+  let query = trx.updateTable('sessions').set({ revokedAt: now, revokeReason: reason }).where('revokedAt', 'is', null);
+  if ('sessionId' in target) {
+    query = query.where('id', '=', target.sessionId);
+    if (target.userId) query = query.where('userId', '=', target.userId);
+  } else {
+    query = query.where('userId', '=', target.userId);
+    if (target.except) query = query.where('id', '!=', target.except);
+  }
+  const ids = (await query.returning('id').execute()).map((row) => row.id);
+  await insertRevocations(
+    trx,
+    ids.map((id) => ({ id, kind: 'sid' as const, createdAt: now, expiresAt: coverUntil })),
+  );
+  return ids;
 }
 
 export function createSessionRepository(db: Db) {
@@ -67,28 +98,8 @@ export function createSessionRepository(db: Db) {
      * `coverUntil` (when their last access token has expired), so that no instance can
      * see the session ended yet its access tokens still honoured. Returns the ids ended.
      */
-    async end(
-      target: { sessionId: string; userId?: string } | { userId: string; except?: string },
-      reason: EndReason,
-      now: number,
-      coverUntil: number,
-    ): Promise<string[]> {
-      return db.transaction().execute(async (trx) => {
-        let query = trx.updateTable('sessions').set({ revokedAt: now, revokeReason: reason }).where('revokedAt', 'is', null);
-        if ('sessionId' in target) {
-          query = query.where('id', '=', target.sessionId);
-          if (target.userId) query = query.where('userId', '=', target.userId);
-        } else {
-          query = query.where('userId', '=', target.userId);
-          if (target.except) query = query.where('id', '!=', target.except);
-        }
-        const ids = (await query.returning('id').execute()).map((row) => row.id);
-        await insertRevocations(
-          trx,
-          ids.map((id) => ({ id, kind: 'sid' as const, createdAt: now, expiresAt: coverUntil })),
-        );
-        return ids;
-      });
+    async end(target: EndTarget, reason: EndReason, now: number, coverUntil: number): Promise<string[]> {
+      return db.transaction().execute((trx) => endSessionsWithin(trx, target, reason, now, coverUntil));
     },
 
     async listLive(userId: string, now: number): Promise<Session[]> {

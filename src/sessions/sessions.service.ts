@@ -116,14 +116,17 @@ export function createSessionsService(deps: {
         tokenHash: sha256(refresh.token),
         tokenExpiresAt: refresh.claims.exp * 1000,
       });
-      // An admin may have disabled the account while the password was being checked; its
-      // sessions were ended before this one existed, so end this one too.
-      if ((await users.findById(user.id))?.disabled) {
+      // An admin may have disabled the account, or removed a role, while the password was being
+      // checked: their change ended the sessions that existed then, not this one. Read the user
+      // again now that the session exists, and issue what is true now (a change that commits
+      // later ends this session too).
+      const current = await users.findById(user.id);
+      if (!current || current.disabled) {
         await endSessions({ sessionId }, 'disabled');
         throw accountDisabled();
       }
-      await audit.record({ type: 'login.success', userId: user.id, ...client, details: { sessionId } });
-      return issue(user, sessionId, { token: refresh.token, exp: refresh.claims.exp });
+      await audit.record({ type: 'login.success', userId: current.id, ...client, details: { sessionId } });
+      return issue(current, sessionId, { token: refresh.token, exp: refresh.claims.exp });
     },
 
     /**

@@ -1,4 +1,6 @@
-import { PostgresAdapter, type Selectable } from 'kysely';
+import { sql, type Selectable, type Transaction } from 'kysely';
+import type { DatabaseSchema } from '../database.ts';
+import { isPostgres } from '../db/dialect.ts';
 import type { Db } from '../database.ts';
 import type { UserTable } from './user.table.ts';
 import type { User } from './user.ts';
@@ -16,8 +18,8 @@ const isEnabledAdmin = (user: User) => !user.disabled && user.roles.includes(ADM
 
 export type AdminChange = { roles: string[] } | { disabled: boolean };
 
-export type AdminChangeResult =
-  | { outcome: 'changed'; before: User; after: User }
+export type AdminChangeResult<T = undefined> =
+  | { outcome: 'changed'; before: User; after: User; also: T }
   | { outcome: 'not_found' }
   /** The change would leave no enabled admin; nothing was written. */
   | { outcome: 'last_admin' };
@@ -101,9 +103,18 @@ export function createUserRepository(db: Db) {
      * so two admins demoting each other at once cannot both succeed (the second sees the
      * first's result). SQLite runs one write transaction at a time.
      */
-    async changeUnlessLastAdmin(id: string, change: AdminChange, now: number): Promise<AdminChangeResult> {
+    async changeUnlessLastAdmin<T = undefined>(
+      id: string,
+      change: AdminChange,
+      now: number,
+      /** More work that must commit or fail with the change (ending the user's sessions). */
+      also?: (trx: Transaction<DatabaseSchema>, before: User, after: User) => Promise<T>,
+    ): Promise<AdminChangeResult<T>> {
       return db.transaction().execute(async (trx) => {
-        const lock = trx.getExecutor().adapter instanceof PostgresAdapter;
+        const lock = isPostgres(trx);
+        // SQLite: take the write lock first, so a concurrent writer (another worker, the CLI)
+        // waits for it (busy_timeout) instead of failing when this read-then-write upgrades.
+        if (!lock) await trx.updateTable('users').set({ updatedAt: sql`updated_at` }).where('id', '=', id).execute();
         let admins = trx.selectFrom('users').select(['id', 'disabled']).where('roles', 'like', ADMIN_ROLES_LIKE).orderBy('id');
         if (lock) admins = admins.forUpdate();
         const adminRows = await admins.execute();
@@ -122,7 +133,8 @@ export function createUserRepository(db: Db) {
           .set({ roles: JSON.stringify(after.roles), disabled: after.disabled ? 1 : 0, updatedAt: now })
           .where('id', '=', id)
           .execute();
-        return { outcome: 'changed', before, after } as const;
+        const extra = also ? await also(trx, before, after) : (undefined as T);
+        return { outcome: 'changed', before, after, also: extra } as const;
       });
     },
 

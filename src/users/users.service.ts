@@ -1,4 +1,6 @@
+import type { Transaction } from 'kysely';
 import type { AuditLog } from '../audit/audit-log.ts';
+import type { DatabaseSchema } from '../database.ts';
 import type { ClientInfo } from '../lib/client-info.ts';
 import type { Clock } from '../lib/clock.ts';
 import { emailTaken, lastAdmin, notFound } from '../lib/errors.ts';
@@ -16,8 +18,19 @@ export interface Actor extends Partial<ClientInfo> {
   osUser?: string;
 }
 
-/** Ends every session of a user (sessions/end-sessions.ts); passed in, so users/ does not depend on sessions/. */
-export type EndUserSessions = (target: { userId: string }, reason: 'roles_changed' | 'disabled') => Promise<string[]>;
+/**
+ * Ends every session of a user inside a transaction (sessions/end-sessions.ts); passed in, so
+ * users/ does not depend on sessions/. `apply()` after commit makes it take effect here at once.
+ */
+export interface EndUserSessions {
+  within(
+    trx: Transaction<DatabaseSchema>,
+    target: { userId: string },
+    reason: 'roles_changed' | 'disabled',
+  ): Promise<{ ids: string[]; apply(): void }>;
+}
+
+const NOTHING_ENDED = { ids: [] as string[], apply: () => {} };
 
 const DEFAULT_ROLES = ['user'];
 
@@ -36,11 +49,22 @@ export function createUsersService(deps: {
 }) {
   const { users, endSessions, audit, clock, passwords } = deps;
 
-  const change = async (userId: string, what: AdminChange): Promise<{ before: User; after: User }> => {
-    const result = await users.changeUnlessLastAdmin(userId, what, clock.now());
+  /**
+   * Writes the change and, in the same transaction, ends the user's sessions when it takes
+   * something away (a role, or the account): both commit or neither does, so a failure cannot
+   * leave a demoted user with live tokens, and a retry still finds the work to do.
+   */
+  const change = async (userId: string, what: AdminChange): Promise<{ before: User; after: User; ended: string[] }> => {
+    const result = await users.changeUnlessLastAdmin(userId, what, clock.now(), (trx, before, after) => {
+      const removesRole = before.roles.some((role) => !after.roles.includes(role));
+      if (after.disabled) return endSessions.within(trx, { userId }, 'disabled');
+      if (removesRole) return endSessions.within(trx, { userId }, 'roles_changed');
+      return Promise.resolve(NOTHING_ENDED);
+    });
     if (result.outcome === 'not_found') throw notFound('No such user.');
     if (result.outcome === 'last_admin') throw lastAdmin();
-    return result;
+    result.also.apply();
+    return { before: result.before, after: result.after, ended: result.also.ids };
   };
 
   const record = (
@@ -106,9 +130,8 @@ export function createUsersService(deps: {
      * refresh or login.
      */
     async setRoles(userId: string, roles: string[], actor: Actor): Promise<User> {
-      const { before, after } = await change(userId, { roles });
+      const { before, after, ended } = await change(userId, { roles });
       const removed = before.roles.filter((role) => !after.roles.includes(role));
-      const ended = removed.length > 0 ? await endSessions({ userId }, 'roles_changed') : [];
       await record('user.roles_changed', userId, actor, {
         roles: after.roles.join(','),
         removed: removed.join(','),
@@ -119,8 +142,7 @@ export function createUsersService(deps: {
 
     /** Disables an account: every session and its access tokens end; login answers account_disabled. */
     async disable(userId: string, actor: Actor): Promise<void> {
-      await change(userId, { disabled: true });
-      const ended = await endSessions({ userId }, 'disabled');
+      const { ended } = await change(userId, { disabled: true });
       await record('user.disabled', userId, actor, { sessionsEnded: ended.length });
     },
 

@@ -136,6 +136,9 @@ describe('POST /api/auth/login', () => {
     const comparableHeaders = (res: request.Response) => {
       const headers: Record<string, unknown> = { ...res.headers };
       delete headers.date;
+      // Unique per request by design (and present, in the same form, on both).
+      expect(headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+      delete headers['x-request-id'];
       if (typeof headers.ratelimit === 'string') {
         headers.ratelimit = headers.ratelimit.replace(/remaining=\d+/, 'remaining=N').replace(/reset=\d+/, 'reset=N');
       }

@@ -94,6 +94,24 @@ describe('device cookies against lock-out abuse', () => {
     expect((await login(owner.email, PASSWORD, owner.device)).status).toBe(200);
   });
 
+  it('a password change retires every device cookie: old ones count against the account again', async () => {
+    t = await createTestApp({ RATE_LIMIT_ACCOUNT_MAX: '3' });
+    const owner = await ownerWithDevice();
+    // Someone who knew the password collects a device cookie too, then the owner changes it.
+    const thief = cookieValue(setCookies(await login(owner.email, PASSWORD)), 'device');
+    const session = await login(owner.email, PASSWORD, owner.device);
+    const newPassword = 'a different long passphrase';
+    await request(t.app)
+      .post('/api/auth/password')
+      .set('Authorization', `Bearer ${session.body.accessToken}`)
+      .send({ currentPassword: PASSWORD, newPassword })
+      .expect(204);
+    // The thief's cookie gives no budget of its own any more: its guesses lock the account.
+    for (let i = 0; i < 4; i += 1) await login(owner.email, `guess ${i}`, thief);
+    expect((await login(owner.email, newPassword)).status).toBe(429);
+    expect((await login(owner.email, newPassword, thief)).status).toBe(429);
+  });
+
   it('a device cookie stops counting after a year', async () => {
     t = await createTestApp({ RATE_LIMIT_ACCOUNT_MAX: '2' });
     const owner = await ownerWithDevice();

@@ -61,3 +61,17 @@ describe.runIf(TEST_DIALECT === 'sqlite')('files under DATA_DIR are private (070
     expect(modeOf(join(dataDir, 'secrets.json'))).toBe(0o600);
   });
 });
+
+describe.runIf(TEST_DIALECT === 'sqlite')('a shared folder is not taken over', () => {
+  it('a sticky, world-writable DATA_DIR (like /tmp) keeps its mode', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'tessera-shared-'));
+    const shared = join(root, 'shared');
+    mkdirSync(shared);
+    chmodSync(shared, 0o1777);
+    const config = loadConfig({ NODE_ENV: 'development', DATA_DIR: shared, LOG_LEVEL: 'silent' });
+    const runtime = await openRuntime(config, systemClock, silent());
+    await runtime.close();
+    expect(statSync(shared).mode & 0o7777).toBe(0o1777);
+    rmSync(root, { recursive: true, force: true });
+  });
+});

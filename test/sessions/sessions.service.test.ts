@@ -191,3 +191,24 @@ describe('sessions service', () => {
     });
   });
 });
+
+describe('a login racing an admin change', () => {
+  it('issues the roles true once the session exists: a role removed during the password check is not in the token', async () => {
+    const t = await createTestApp();
+    try {
+      const services = servicesFor(t);
+      const user = await services.users.create(
+        { email: uniqueEmail(), password: PASSWORD, roles: ['user', 'admin', 'ops'] },
+        { actorId: null, via: 'cli' },
+      );
+      // The password was checked with the old roles; the removal commits before the session row exists.
+      await services.users.setRoles(user.id, ['user', 'admin'], { actorId: null, via: 'cli' });
+      const issued = await services.sessions.start(user, CLIENT);
+      expect(issued.user.roles).toEqual(['user', 'admin']);
+      const payload = JSON.parse(Buffer.from(issued.accessToken.split('.')[1]!, 'base64url').toString()) as { roles: string[] };
+      expect(payload.roles).toEqual(['user', 'admin']);
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -51,6 +51,19 @@ describe('admin API', () => {
       expect(jwtPayload(login.body.accessToken).roles).toEqual(['user']);
     });
 
+    it('an unknown path under /api/admin asks for an admin first (401, then 403), and only then says 404', async () => {
+      const none = await request(t.app).get('/api/admin/nope');
+      expect(none.status).toBe(401);
+      expect(none.body.code).toBe('missing_token');
+      expect(none.headers['www-authenticate']).toBe('Bearer realm="tessera"');
+      const user = await signupAndLogin(t.app);
+      expect((await request(t.app).get('/api/admin/users/x').set('Authorization', bearer(user.accessToken))).body.code).toBe(
+        'insufficient_role',
+      );
+      const admin = await loginAsAdmin(t);
+      expect((await request(t.app).get('/api/admin/nope').set('Authorization', bearer(admin.accessToken))).status).toBe(404);
+    });
+
     it('no token gets 401 missing_token with a Bearer challenge on every admin endpoint', async () => {
       const user = await signupAndLogin(t.app);
       for (const endpoint of ENDPOINTS) {

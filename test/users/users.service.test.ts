@@ -16,7 +16,7 @@ describe('users service', () => {
   let services: ReturnType<typeof servicesFor>;
   /** The users service with its endSessions collaborator observed (it still ends sessions for real). */
   let users: ReturnType<typeof createUsersService>;
-  let endSessions: ReturnType<typeof vi.fn<EndUserSessions>>;
+  let endSessions: { within: ReturnType<typeof vi.fn<EndUserSessions['within']>> };
 
   beforeEach(async () => {
     t = await createTestApp();
@@ -26,7 +26,7 @@ describe('users service', () => {
       revocations: t.runtime.revocations,
       clock: t.clock,
     });
-    endSessions = vi.fn<EndUserSessions>((target, reason) => real(target, reason));
+    endSessions = { within: vi.fn<EndUserSessions['within']>((trx, target, reason) => real.within(trx, target, reason)) };
     users = createUsersService({
       users: createUserRepository(t.runtime.database.db),
       endSessions,
@@ -96,8 +96,8 @@ describe('users service', () => {
 
       const after = await users.setRoles(user.id, ['user'], { actorId: null, via: 'cli' });
       expect(after.roles).toEqual(['user']);
-      expect(endSessions).toHaveBeenCalledTimes(1);
-      expect(endSessions).toHaveBeenCalledWith({ userId: user.id }, 'roles_changed');
+      expect(endSessions.within).toHaveBeenCalledTimes(1);
+      expect(endSessions.within).toHaveBeenCalledWith(expect.anything(), { userId: user.id }, 'roles_changed');
       expect(await services.sessions.listLive(user.id)).toEqual([]);
       expect(t.runtime.revocations.index.isRevoked(a.sessionId, 'any')).toBe(true);
       expect(t.runtime.revocations.index.isRevoked(b.sessionId, 'any')).toBe(true);
@@ -109,12 +109,25 @@ describe('users service', () => {
       expect((await services.users.get(user.id)).roles).toEqual(['user']);
     });
 
+    it('the role change and the end of the sessions commit together: if ending fails, the role stays and a retry does both', async () => {
+      const user = await newUser(['user', 'editor']);
+      const session = await services.sessions.start(user, NO_CLIENT);
+      endSessions.within.mockRejectedValueOnce(new Error('database went away'));
+      await expect(users.setRoles(user.id, ['user'], { actorId: null, via: 'cli' })).rejects.toThrow('database went away');
+      expect((await services.users.get(user.id)).roles).toEqual(['user', 'editor']);
+      expect((await services.sessions.listLive(user.id)).map((s) => s.id)).toEqual([session.sessionId]);
+
+      await users.setRoles(user.id, ['user'], { actorId: null, via: 'cli' });
+      expect(await services.sessions.listLive(user.id)).toEqual([]);
+      expect(t.runtime.revocations.index.isRevoked(session.sessionId, 'any')).toBe(true);
+    });
+
     it('adding a role ends no session', async () => {
       const user = await newUser();
       const session = await services.sessions.start(user, NO_CLIENT);
       const after = await users.setRoles(user.id, ['user', 'editor'], { actorId: null, via: 'cli' });
       expect(after.roles).toEqual(['user', 'editor']);
-      expect(endSessions).not.toHaveBeenCalled();
+      expect(endSessions.within).not.toHaveBeenCalled();
       expect((await services.sessions.listLive(user.id)).map((s) => s.id)).toEqual([session.sessionId]);
       expect(t.runtime.revocations.index.isRevoked(session.sessionId, 'any')).toBe(false);
       const [event] = await audits(user.id, 'user.roles_changed');
@@ -128,7 +141,7 @@ describe('users service', () => {
       await services.sessions.start(admin, NO_CLIENT);
       await expectDomainError(users.setRoles(admin.id, ['user'], CLI), 'last_admin');
       expect((await services.users.get(admin.id)).roles).toEqual(['user', 'admin']);
-      expect(endSessions).not.toHaveBeenCalled();
+      expect(endSessions.within).not.toHaveBeenCalled();
       expect(await services.sessions.listLive(admin.id)).toHaveLength(1);
       expect(await audits(admin.id, 'user.roles_changed')).toEqual([]);
     });
@@ -147,7 +160,7 @@ describe('users service', () => {
 
     it('answers not_found for an unknown id', async () => {
       await expectDomainError(users.setRoles('no-such-user', ['user'], CLI), 'not_found');
-      expect(endSessions).not.toHaveBeenCalled();
+      expect(endSessions.within).not.toHaveBeenCalled();
     });
   });
 
@@ -156,7 +169,7 @@ describe('users service', () => {
       const admin = await newUser(['user', 'admin']);
       await expectDomainError(users.disable(admin.id, CLI), 'last_admin');
       expect((await services.users.get(admin.id)).disabled).toBe(false);
-      expect(endSessions).not.toHaveBeenCalled();
+      expect(endSessions.within).not.toHaveBeenCalled();
       expect((await services.credentials.check(admin.email, PASSWORD)).user.id).toBe(admin.id);
     });
 
@@ -173,7 +186,7 @@ describe('users service', () => {
       const actor: Actor = { actorId: admin.id, via: 'api', ip: '203.0.113.9', userAgent: 'admin-console/1' };
 
       await users.disable(user.id, actor);
-      expect(endSessions).toHaveBeenCalledWith({ userId: user.id }, 'disabled');
+      expect(endSessions.within).toHaveBeenCalledWith(expect.anything(), { userId: user.id }, 'disabled');
       expect((await services.users.get(user.id)).disabled).toBe(true);
       expect(t.runtime.revocations.index.isRevoked(session.sessionId, 'any')).toBe(true);
       await expectDomainError(services.credentials.check(user.email, PASSWORD), 'account_disabled');
