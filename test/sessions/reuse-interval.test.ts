@@ -178,5 +178,23 @@ describe('refresh token reuse detection', () => {
       expect((await refreshWith(t, child.body.refreshToken)).status).toBe(401);
       for (const replay of replays.filter((r) => r.status === 200)) await expectRevoked(t, replay.body.accessToken);
     });
+
+    it('a grace exchange racing the rotation of the child never leaves two live branches (PostgreSQL row locks)', async () => {
+      t = await createTestApp({ JWT_REFRESH_REUSE_INTERVAL: '10s' });
+      for (let i = 0; i < 10; i += 1) {
+        const a = await signupAndLogin(t.app);
+        const child = await refreshWith(t, a.refreshToken);
+        expect(child.status).toBe(200);
+        const [replay, next] = await Promise.all([refreshWith(t, a.refreshToken), refreshWith(t, child.body.refreshToken)]);
+        expect([replay.status, next.status]).toContain(200);
+        const live = await t.runtime.database.db
+          .selectFrom('refreshTokens')
+          .select('tokenHash')
+          .where('sessionId', '=', sidOf(a.accessToken))
+          .where('usedAt', 'is', null)
+          .execute();
+        expect(live.length, `iteration ${i}`).toBeLessThanOrEqual(1);
+      }
+    });
   });
 });
