@@ -114,7 +114,12 @@ export function createUserRepository(db: Db) {
         const lock = isPostgres(trx);
         // SQLite: take the write lock first, so a concurrent writer (another worker, the CLI)
         // waits for it (busy_timeout) instead of failing when this read-then-write upgrades.
-        if (!lock) await trx.updateTable('users').set({ updatedAt: sql`updated_at` }).where('id', '=', id).execute();
+        if (!lock)
+          await trx
+            .updateTable('users')
+            .set({ updatedAt: sql`updated_at` })
+            .where('id', '=', id)
+            .execute();
         let admins = trx.selectFrom('users').select(['id', 'disabled']).where('roles', 'like', ADMIN_ROLES_LIKE).orderBy('id');
         if (lock) admins = admins.forUpdate();
         const adminRows = await admins.execute();
