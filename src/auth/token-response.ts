@@ -15,12 +15,11 @@ export function noStore(res: Response): void {
 /** Login and refresh answer alike: the body, and per REFRESH_TOKEN_TRANSPORT the cookies. */
 export function sendTokens(res: Response, config: Config, csrf: Csrf, issued: IssuedTokens, deviceToken?: string): void {
   noStore(res);
-  if (config.refreshTransport !== 'body') {
-    setSessionCookies(res, config, {
-      refreshToken: issued.refreshToken,
-      csrfToken: csrf.tokenFor(issued.sessionId),
-      maxAgeSeconds: issued.refreshExpiresIn,
-    });
+  const cookies = config.refreshTransport !== 'body';
+  // The CSRF token travels in the body too: a page on a sibling host cannot read the API host's cookie.
+  const csrfToken = cookies ? csrf.tokenFor(issued.sessionId) : undefined;
+  if (csrfToken) {
+    setSessionCookies(res, config, { refreshToken: issued.refreshToken, csrfToken, maxAgeSeconds: issued.refreshExpiresIn });
     if (deviceToken) setDeviceCookie(res, config, deviceToken, DEVICE_LIFETIME_SECONDS);
   }
   res.status(200).json({
@@ -29,6 +28,7 @@ export function sendTokens(res: Response, config: Config, csrf: Csrf, issued: Is
     expiresIn: issued.accessExpiresIn,
     ...(config.refreshTransport === 'cookie' ? {} : { refreshToken: issued.refreshToken }),
     refreshExpiresIn: issued.refreshExpiresIn,
+    ...(csrfToken ? { csrfToken } : {}),
     user: toPublicUser(issued.user),
   });
 }

@@ -39,6 +39,12 @@ function check(s: Settings, problems: string[], warnings: string[]): void {
   if (s.cookiePrefixes && !(s.cookieSecure ?? s.env === 'production')) {
     problems.push('COOKIE_PREFIXES=true needs Secure cookies: browsers drop __Secure-/__Host- cookies without it (COOKIE_SECURE)');
   }
+  if (s.cookieSameSite === 'none' && !(s.cookieSecure ?? s.env === 'production')) {
+    problems.push('COOKIE_SAMESITE=none needs Secure cookies (COOKIE_SECURE=true): browsers refuse SameSite=None without Secure');
+  }
+  if (s.cookieDomain !== undefined && !/^\.?[a-z0-9-]+(\.[a-z0-9-]+)*$/i.test(s.cookieDomain)) {
+    problems.push(`COOKIE_DOMAIN: "${s.cookieDomain}" is not a domain name (no scheme, port or path)`);
+  }
   if (s.metricsToken !== undefined && Buffer.byteLength(s.metricsToken) < 16) {
     problems.push('METRICS_TOKEN must be at least 16 bytes long');
   }

@@ -101,6 +101,17 @@ export const settings = {
     default: 'both',
     meaning: '`both`, `cookie` or `body`',
   }),
+  cookieDomain: setting({
+    env: 'COOKIE_DOMAIN',
+    type: text,
+    meaning: '`Domain` of the cookies (unset: host-only), e.g. `example.com` for app.example.com + auth.example.com',
+  }),
+  cookieSameSite: setting({
+    env: 'COOKIE_SAMESITE',
+    type: z.enum(['strict', 'lax', 'none']),
+    default: 'strict',
+    meaning: '`strict`, `lax` or `none` (needs Secure)',
+  }),
   cookieSecure: setting({ env: 'COOKIE_SECURE', type: bool, readme: '`true` in production', meaning: '`Secure` flag on cookies' }),
   cookiePrefixes: setting({
     env: 'COOKIE_PREFIXES',

@@ -7,13 +7,20 @@ const REFRESH_COOKIE_PATH = '/api/auth';
 /**
  * The contract's names by default. With COOKIE_PREFIXES=true (needs Secure cookies) the
  * browser itself enforces more: `__Secure-refresh_token` can only be set over HTTPS, and
- * `__Host-csrf_token` also cannot be set by a sibling subdomain (no Domain, Path=/).
+ * `__Host-csrf_token` also cannot be set by a sibling subdomain (no Domain, Path=/). With
+ * COOKIE_DOMAIN the CSRF cookie carries a Domain, which `__Host-` forbids: it is `__Secure-` then.
  */
 export function cookieNames(config: Config): { refresh: string; csrf: string; device: string } {
-  return config.cookiePrefixes
-    ? { refresh: '__Secure-refresh_token', csrf: '__Host-csrf_token', device: '__Secure-device' }
-    : { refresh: 'refresh_token', csrf: 'csrf_token', device: 'device' };
+  if (!config.cookiePrefixes) return { refresh: 'refresh_token', csrf: 'csrf_token', device: 'device' };
+  return { refresh: '__Secure-refresh_token', csrf: config.cookieDomain ? '__Secure-csrf_token' : '__Host-csrf_token', device: '__Secure-device' };
 }
+
+/** What every Tessera cookie shares: SameSite (COOKIE_SAMESITE), Secure, and Domain when COOKIE_DOMAIN is set. */
+const cookieBase = (config: Config) => ({
+  sameSite: config.cookieSameSite,
+  secure: config.cookieSecure,
+  ...(config.cookieDomain ? { domain: config.cookieDomain } : {}),
+});
 
 export function readCookie(req: Request, name: string): string | undefined {
   const header = req.headers.cookie;
@@ -32,7 +39,7 @@ export function setSessionCookies(
   values: { refreshToken: string; csrfToken: string; maxAgeSeconds: number },
 ) {
   const names = cookieNames(config);
-  const base = { sameSite: 'strict' as const, secure: config.cookieSecure, maxAge: values.maxAgeSeconds * 1000 };
+  const base = { ...cookieBase(config), maxAge: values.maxAgeSeconds * 1000 };
   res.cookie(names.refresh, values.refreshToken, { ...base, httpOnly: true, path: REFRESH_COOKIE_PATH });
   res.cookie(names.csrf, values.csrfToken, { ...base, httpOnly: false, path: '/' });
 }
@@ -43,8 +50,7 @@ export function setSessionCookies(
  */
 export function setDeviceCookie(res: Response, config: Config, value: string, maxAgeSeconds: number) {
   res.cookie(cookieNames(config).device, value, {
-    sameSite: 'strict',
-    secure: config.cookieSecure,
+    ...cookieBase(config),
     httpOnly: true,
     path: REFRESH_COOKIE_PATH,
     maxAge: maxAgeSeconds * 1000,
@@ -53,7 +59,7 @@ export function setDeviceCookie(res: Response, config: Config, value: string, ma
 
 export function clearSessionCookies(res: Response, config: Config) {
   const names = cookieNames(config);
-  const base = { sameSite: 'strict' as const, secure: config.cookieSecure };
+  const base = cookieBase(config);
   res.clearCookie(names.refresh, { ...base, httpOnly: true, path: REFRESH_COOKIE_PATH });
   res.clearCookie(names.csrf, { ...base, path: '/' });
 }

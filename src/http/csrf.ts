@@ -1,20 +1,20 @@
 import type { Request } from 'express';
 import type { Config } from '../config/config.ts';
 import { hmac, safeEqual } from '../lib/hash.ts';
-import { cookieNames, readCookie } from './cookies.ts';
 import { csrfFailed } from '../lib/errors.ts';
 
 const CSRF_HEADER = 'x-csrf-token';
 
 /**
- * Double-submit CSRF bound to the session: the token is an HMAC of the session id, so a
- * CSRF token from another session (or a cookie planted by a sibling subdomain) never
- * matches, and nothing needs storing.
+ * Synchronizer-token CSRF bound to the session: the token is an HMAC of the session id, handed
+ * to the page in the login/refresh body (and the csrf_token cookie). A cookie-borne request is
+ * honoured only with X-CSRF-Token equal to its own session's token, which a page of another
+ * site cannot learn; a token from another session never matches, and nothing needs storing.
+ * No readable cookie is required, so a page on app.example.com can talk to auth.example.com.
  */
 export function createCsrf(config: Config) {
   const key = Buffer.from(hmac(config.jwt.refreshSecret, 'tessera-csrf'));
   const allowedOrigins = new Set(config.corsOrigins);
-  const csrfCookie = cookieNames(config).csrf;
 
   const originAllowed = (req: Request): boolean => {
     const origin = req.headers.origin;
@@ -30,9 +30,8 @@ export function createCsrf(config: Config) {
     check(req: Request, sessionId: string): void {
       if (!originAllowed(req)) throw csrfFailed('The request origin is not allowed.');
       const header = req.headers[CSRF_HEADER];
-      const cookie = readCookie(req, csrfCookie);
-      if (typeof header !== 'string' || !cookie || !safeEqual(header, cookie)) throw csrfFailed();
-      if (!safeEqual(header, hmac(key, sessionId))) throw csrfFailed('The CSRF token belongs to another session.');
+      if (typeof header !== 'string' || header === '') throw csrfFailed();
+      if (!safeEqual(header, hmac(key, sessionId))) throw csrfFailed('The CSRF token does not belong to this session.');
     },
   };
 }

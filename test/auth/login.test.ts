@@ -28,8 +28,10 @@ describe('POST /api/auth/login', () => {
       expect(res.status).toBe(200);
       expect(res.headers['content-type']).toMatch(/^application\/json/);
       expect(Object.keys(res.body).sort()).toEqual(
-        ['accessToken', 'expiresIn', 'refreshExpiresIn', 'refreshToken', 'tokenType', 'user'].sort(),
+        ['accessToken', 'csrfToken', 'expiresIn', 'refreshExpiresIn', 'refreshToken', 'tokenType', 'user'].sort(),
       );
+      // v2: the session's CSRF token in the body equals the csrf_token cookie set with it.
+      expect(([] as string[]).concat(res.headers['set-cookie'] ?? []).join(';')).toContain(`csrf_token=${res.body.csrfToken}`);
       expect(res.body.tokenType).toBe('Bearer');
       expect(typeof res.body.accessToken).toBe('string');
       expect(res.body.accessToken.split('.')).toHaveLength(3);

@@ -34,7 +34,7 @@ function fakeRequest(options: {
   return req as unknown as Request;
 }
 
-describe('CSRF double submit bound to the session', () => {
+describe('CSRF synchronizer token bound to the session (v2)', () => {
   const csrf = createCsrf(configWith());
   const token = csrf.tokenFor('session-1');
 
@@ -53,16 +53,17 @@ describe('CSRF double submit bound to the session', () => {
     expect(() => csrf.check(fakeRequest({ header: token, cookie: token, origin: APP_ORIGIN }), 'session-1')).not.toThrow();
   });
 
-  it('refuses a missing header or cookie', () => {
+  it('refuses a missing or empty header, whatever cookie comes with it', () => {
     expectDomainErrorSync(() => csrf.check(fakeRequest({ cookie: token }), 'session-1'), 'csrf_failed');
-    expectDomainErrorSync(() => csrf.check(fakeRequest({ header: token }), 'session-1'), 'csrf_failed');
     expectDomainErrorSync(() => csrf.check(fakeRequest({}), 'session-1'), 'csrf_failed');
     expectDomainErrorSync(() => csrf.check(fakeRequest({ header: '', cookie: '' }), 'session-1'), 'csrf_failed');
   });
 
-  it('refuses a header that does not match the cookie', () => {
-    expectDomainErrorSync(() => csrf.check(fakeRequest({ header: token, cookie: `${token}x` }), 'session-1'), 'csrf_failed');
-    expectDomainErrorSync(() => csrf.check(fakeRequest({ header: 'forged', cookie: token }), 'session-1'), 'csrf_failed');
+  it('the header alone decides: the session’s token passes without a cookie (a sibling-host page), a forged one fails with any cookie', () => {
+    expect(() => csrf.check(fakeRequest({ header: token }), 'session-1')).not.toThrow();
+    expect(() => csrf.check(fakeRequest({ header: token, cookie: `${token}x` }), 'session-1')).not.toThrow();
+    expectDomainErrorSync(() => csrf.check(fakeRequest({ header: 'forged', cookie: 'forged' }), 'session-1'), 'csrf_failed');
+    expectDomainErrorSync(() => csrf.check(fakeRequest({ header: `${token}x`, cookie: `${token}x` }), 'session-1'), 'csrf_failed');
   });
 
   it('refuses the token of another session, even as a matching pair', () => {
@@ -82,13 +83,10 @@ describe('CSRF double submit bound to the session', () => {
     }
   });
 
-  it('reads the __Host- cookie when cookie prefixes are on, and only that one', () => {
+  it('works the same with cookie prefixes on: the token, not a cookie name, is checked', () => {
     const prefixed = createCsrf(configWith({ COOKIE_PREFIXES: 'true', COOKIE_SECURE: 'true' }));
     const value = prefixed.tokenFor('session-1');
-    expect(() => prefixed.check(fakeRequest({ header: value, cookie: value, cookieName: '__Host-csrf_token' }), 'session-1')).not.toThrow();
-    expectDomainErrorSync(
-      () => prefixed.check(fakeRequest({ header: value, cookie: value, cookieName: 'csrf_token' }), 'session-1'),
-      'csrf_failed',
-    );
+    expect(() => prefixed.check(fakeRequest({ header: value }), 'session-1')).not.toThrow();
+    expectDomainErrorSync(() => prefixed.check(fakeRequest({ header: token }), 'session-2'), 'csrf_failed');
   });
 });

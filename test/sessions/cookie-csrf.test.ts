@@ -121,13 +121,16 @@ describe('refresh token cookie and CSRF', () => {
     expect(res.body.code).toBe('csrf_failed');
   });
 
-  it('refuses an X-CSRF-Token header when the csrf_token cookie is missing', async () => {
+  it('v2 synchronizer token: the body’s csrfToken is enough without a readable csrf_token cookie (a sibling-host page); a forged one is not', async () => {
     const s = await signupAndLogin(t.app);
     const c = cookiesOf(s);
-    const res = await refreshByCookie(t, { refresh: c.refresh }, c.csrf);
-    expect(res.status).toBe(403);
-    expect(res.body.code).toBe('csrf_failed');
-    expect((await refreshByCookie(t, c, c.csrf)).status).toBe(200);
+    expect(s.body.csrfToken).toBe(c.csrf);
+    const forged = await refreshByCookie(t, { refresh: c.refresh, csrf: 'forged' }, 'forged');
+    expect(forged.status).toBe(403);
+    expect(forged.body.code).toBe('csrf_failed');
+    const res = await refreshByCookie(t, { refresh: c.refresh }, s.body.csrfToken as string);
+    expect(res.status).toBe(200);
+    expect(typeof res.body.csrfToken).toBe('string');
   });
 
   it('refuses a cookie refresh from a foreign Origin even with a correct CSRF token', async () => {
