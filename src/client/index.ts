@@ -3,67 +3,68 @@
  * The access token lives in memory; the refresh token either in memory ('body' transport,
  * Node) or in Tessera's HttpOnly cookie ('cookie' transport, browsers). Refreshes are
  * single-flight: however many requests hit an expired token at once, one refresh runs and
- * they all wait for it, so rotation never races itself into reuse detection.
+ * they all wait for it, so rotation never races itself into reuse detection. With the cookie
+ * transport the tabs of an origin share that one refresh too (see cross-tab.ts).
  */
-export interface TesseraClientOptions {
-  /** The auth server, e.g. https://auth.example.com (no trailing slash needed). */
-  baseUrl: string;
-  /** 'body' (default in Node) keeps the refresh token in memory; 'cookie' relies on the HttpOnly cookie. */
-  transport?: 'body' | 'cookie';
-  fetch?: typeof fetch;
-  /** Reads the csrf_token cookie in cookie mode (default: document.cookie). */
-  readCsrfToken?: () => string | undefined;
-  /**
-   * Origins (besides baseUrl's) that may receive the access token from fetch(), e.g. your
-   * API's. The token is never sent anywhere else.
-   */
-  apiOrigins?: string[];
-  /** Called when the session is gone (refresh refused): show the login screen. */
-  onSessionEnded?: (code: string | undefined) => void;
-}
+import { readDocumentCsrfToken } from './csrf.ts';
+import { defaultChannel, defaultLocks, openTabs, type TabMessage } from './cross-tab.ts';
+import { COOKIE_MODE_UNAVAILABLE, cookiesRefused, problem, TesseraError } from './errors.ts';
+import type { TesseraClientOptions, TokenSet } from './options.ts';
 
-export interface TokenSet {
-  accessToken: string;
-  expiresIn: number;
-  refreshToken?: string;
-  user: { id: string; email: string; roles: string[] };
-}
-
-export class TesseraError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string | undefined,
-    detail: string,
-  ) {
-    super(detail);
-    this.name = 'TesseraError';
-  }
-}
-
-async function problem(res: Response): Promise<TesseraError> {
-  const body = (await res.json().catch(() => ({}))) as { code?: string; detail?: string };
-  return new TesseraError(res.status, body.code, body.detail ?? res.statusText);
-}
-
-const browserCsrf = (): string | undefined => {
-  const doc = (globalThis as { document?: { cookie?: string } }).document;
-  return doc?.cookie?.match(/(?:^|;\s*)(?:__Host-)?csrf_token=([^;]*)/)?.[1];
-};
+export { TesseraError } from './errors.ts';
+export type { TabChannel, TabLocks } from './cross-tab.ts';
+export type { TesseraClientOptions, TokenSet } from './options.ts';
 
 export function createTesseraClient(options: TesseraClientOptions) {
   const base = options.baseUrl.replace(/\/+$/, '');
   const trusted = new Set([new URL(base).origin, ...(options.apiOrigins ?? []).map((o) => new URL(o).origin)]);
   const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
-  const transport = options.transport ?? 'body';
-  const csrf = options.readCsrfToken ?? browserCsrf;
+  const cookieMode = options.transport === 'cookie';
+  const readCsrf = options.readCsrfToken ?? readDocumentCsrfToken;
   let accessToken: string | undefined;
   let refreshToken: string | undefined;
+  /** Cookie mode: the session's CSRF token from the last login/refresh body or another tab. */
+  let csrfToken: string | undefined;
+  /** Cookie mode: the session is known to be over (a logout here or in another tab, a refusal). */
+  let ended = false;
+  let endedCode: string | undefined;
+  /** Counts changes of the tokens, so a tab that waited for the lock sees another tab's refresh. */
+  let generation = 0;
+  let warned = false;
   let refreshing: Promise<void> | undefined;
 
-  const store = (tokens: TokenSet) => {
+  const currentCsrf = () => csrfToken ?? readCsrf();
+  const canRefresh = () => (cookieMode ? !ended : refreshToken !== undefined);
+
+  const adopt = (tokens: { accessToken: string; refreshToken?: string; csrfToken?: string }) => {
     accessToken = tokens.accessToken;
-    if (tokens.refreshToken) refreshToken = tokens.refreshToken;
+    // Cookie mode never holds the refresh token in script memory, even when the body has it too.
+    if (!cookieMode && tokens.refreshToken) refreshToken = tokens.refreshToken;
+    if (cookieMode && tokens.csrfToken) csrfToken = tokens.csrfToken;
+    ended = false;
+    generation++;
   };
+
+  const drop = (code: string | undefined) => {
+    accessToken = refreshToken = csrfToken = undefined;
+    ended = true;
+    endedCode = code;
+    generation++;
+  };
+
+  const receive = (message: TabMessage) => {
+    if (message.type === 'tokens') adopt(message);
+    else if (message.type === 'ended' && !ended) {
+      drop(message.code);
+      options.onSessionEnded?.(message.code);
+    } else if (message.type === 'ask' && csrfToken && !ended) tabs?.post({ type: 'csrf', csrfToken });
+    else if (message.type === 'csrf') csrfToken ??= message.csrfToken;
+  };
+
+  const ownChannel = cookieMode && options.channel === undefined ? defaultChannel(`tessera:${base}`) : undefined;
+  const channel = ownChannel ?? options.channel ?? undefined;
+  const locks = options.locks === undefined ? defaultLocks() : (options.locks ?? undefined);
+  const tabs = cookieMode && (channel || locks) ? openTabs(`tessera-refresh:${base}`, locks, channel, receive) : undefined;
 
   const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
     doFetch(`${base}${path}`, {
@@ -73,22 +74,51 @@ export function createTesseraClient(options: TesseraClientOptions) {
       body: JSON.stringify(body),
     });
 
-  const authBody = (): [unknown, Record<string, string>] =>
-    transport === 'cookie' ? [{}, { 'X-CSRF-Token': csrf() ?? '' }] : [{ refreshToken }, {}];
+  const authBody = (csrf: string | undefined): [unknown, Record<string, string>] =>
+    cookieMode ? [{}, { 'X-CSRF-Token': csrf ?? '' }] : [{ refreshToken }, {}];
 
-  const runRefresh = async (): Promise<void> => {
-    const [body, headers] = authBody();
-    const res = await post('/api/auth/refresh', body, headers);
-    if (!res.ok) {
-      const error = await problem(res);
-      if (res.status === 401 || res.status === 403) {
-        accessToken = undefined;
-        refreshToken = undefined;
+  /** One network refresh; `id` names it to the other tabs, which hear of its outcome. */
+  const runRefresh = async (id?: string): Promise<void> => {
+    const csrf = cookieMode ? currentCsrf() : undefined;
+    let outcome: TabMessage | undefined = id ? { type: 'failed', id } : undefined;
+    try {
+      const res = await post('/api/auth/refresh', ...authBody(csrf));
+      if (!res.ok) {
+        let error = await problem(res);
+        if (res.status !== 401 && res.status !== 403) throw error;
+        // A session this tab knew of, yet no refresh cookie arrived: the browser does not keep it.
+        if (cookieMode && error.code === 'missing_token' && csrf) {
+          error = new TesseraError(401, 'cookies_refused', cookiesRefused(base));
+          if (!warned) console.warn(error.message);
+          warned = true;
+        }
+        drop(error.code);
+        // 403 (csrf_failed) rotates nothing: only this tab lacks the right token.
+        if (res.status === 401) outcome = { type: 'ended', id, code: error.code };
         options.onSessionEnded?.(error.code);
+        throw error;
       }
-      throw error;
+      const tokens = (await res.json()) as TokenSet;
+      adopt(tokens);
+      outcome = { type: 'tokens', id, accessToken: tokens.accessToken, csrfToken: tokens.csrfToken ?? csrf };
+    } finally {
+      if (outcome) tabs?.post(outcome);
     }
-    store((await res.json()) as TokenSet);
+  };
+
+  /** Under the cross-tab lock: use what another tab got meanwhile, else refresh and tell them. */
+  const refreshAcrossTabs = async (): Promise<void> => {
+    if (!tabs) return runRefresh();
+    const seen = generation;
+    await tabs.exclusive(async () => {
+      await tabs.othersDone();
+      if (generation === seen && !currentCsrf()) await tabs.ask();
+      if (generation !== seen) {
+        if (accessToken) return;
+        throw new TesseraError(401, endedCode, 'The session ended in another tab.');
+      }
+      await runRefresh(tabs.announce());
+    });
   };
 
   return {
@@ -96,17 +126,24 @@ export function createTesseraClient(options: TesseraClientOptions) {
       return accessToken;
     },
 
+    /**
+     * In cookie mode, a successful login that leaves no CSRF token (none in the body, no readable
+     * cookie) throws TesseraError `cookie_mode_unavailable` (status 0): refreshes could never work.
+     */
     async login(email: string, password: string): Promise<TokenSet> {
       const res = await post('/api/auth/login', { email, password });
       if (!res.ok) throw await problem(res);
       const tokens = (await res.json()) as TokenSet;
-      store(tokens);
+      if (!tokens.accessToken) return tokens; // mfaRequired: no session yet
+      if (cookieMode && !tokens.csrfToken && !readCsrf()) throw new TesseraError(0, 'cookie_mode_unavailable', COOKIE_MODE_UNAVAILABLE);
+      adopt(tokens);
+      tabs?.post({ type: 'tokens', accessToken: tokens.accessToken, csrfToken: currentCsrf() });
       return tokens;
     },
 
-    /** One refresh at a time: concurrent callers share the one in flight. */
+    /** One refresh at a time: concurrent callers (and, in cookie mode, other tabs) share the one in flight. */
     refresh(): Promise<void> {
-      refreshing ??= runRefresh().finally(() => {
+      refreshing ??= refreshAcrossTabs().finally(() => {
         refreshing = undefined;
       });
       return refreshing;
@@ -124,21 +161,34 @@ export function createTesseraClient(options: TesseraClientOptions) {
         if (accessToken) headers.set('Authorization', `Bearer ${accessToken}`);
         return doFetch(url, { ...init, headers });
       };
-      if (!accessToken && (refreshToken || transport === 'cookie')) await this.refresh().catch(() => {});
+      if (!accessToken && canRefresh()) await this.refresh().catch(() => {});
       const tokenUsed = accessToken;
       const res = await send();
-      if (res.status !== 401 || (!refreshToken && transport !== 'cookie')) return res;
-      // Another request may have refreshed while this one was in flight: retry with its token.
+      if (res.status !== 401 || !canRefresh()) return res;
+      // Another request (or tab) may have refreshed while this one was in flight: retry with its token.
       if (accessToken === tokenUsed) await this.refresh();
       return send();
     },
 
+    /** Ends the session; in cookie mode every tab of the origin hears of it ('logged_out'). */
     async logout(): Promise<void> {
-      const [body, headers] = authBody();
-      if (accessToken) headers.Authorization = `Bearer ${accessToken}`;
-      accessToken = undefined;
-      refreshToken = undefined;
-      await post('/api/auth/logout', body, headers);
+      const run = async () => {
+        const [body, headers] = authBody(cookieMode ? currentCsrf() : undefined);
+        if (accessToken) headers.Authorization = `Bearer ${accessToken}`;
+        drop('logged_out');
+        try {
+          await post('/api/auth/logout', body, headers);
+        } finally {
+          tabs?.post({ type: 'ended', code: 'logged_out' });
+        }
+      };
+      await (tabs ? tabs.exclusive(run) : run());
+    },
+
+    /** Stops listening to other tabs and closes the channel the client opened. */
+    close(): void {
+      tabs?.close();
+      ownChannel?.close();
     },
   };
 }

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createTesseraClient, TesseraError } from '../../src/client/index.ts';
 import { listen } from '../helpers/listen.ts';
 import { createTestApp, PASSWORD, uniqueEmail, type TestApp } from '../helpers/test-app.ts';
@@ -90,5 +90,65 @@ describe('client: where the token goes', () => {
       ['https://api.example', 'Bearer token-1'],
       ['https://elsewhere.example', null],
     ]);
+  });
+});
+
+describe('client: Node with the body transport is unchanged', () => {
+  afterEach(() => {
+    vi.unstubAllGlobals();
+  });
+
+  /** Counts the BroadcastChannels clients open, and what becomes of them. */
+  function spyChannels() {
+    const opened: { name: string; unref: boolean; closed: boolean }[] = [];
+    class SpyChannel {
+      onmessage = null;
+      readonly state;
+      constructor(name: string) {
+        this.state = { name, unref: false, closed: false };
+        opened.push(this.state);
+      }
+      postMessage() {}
+      unref() {
+        this.state.unref = true;
+      }
+      close() {
+        this.state.closed = true;
+      }
+    }
+    vi.stubGlobal('BroadcastChannel', SpyChannel);
+    return opened;
+  }
+
+  it('opens no channel in body mode; in cookie mode one, unref()ed, that close() closes', () => {
+    const opened = spyChannels();
+    createTesseraClient({ baseUrl: 'https://auth.example' }).close();
+    expect(opened).toEqual([]);
+    const client = createTesseraClient({ baseUrl: 'https://auth.example/', transport: 'cookie' });
+    expect(opened).toEqual([{ name: 'tessera:https://auth.example', unref: true, closed: false }]);
+    client.close();
+    expect(opened[0]?.closed).toBe(true);
+  });
+
+  it('two body-mode clients of one server are independent sessions', async () => {
+    const t = await createTestApp();
+    const server = await listen(t.app);
+    try {
+      const login = async () => {
+        const email = uniqueEmail();
+        await request(t.app).post('/api/auth/signup').send({ email, password: PASSWORD });
+        const client = createTesseraClient({ baseUrl: server.url });
+        await client.login(email, PASSWORD);
+        return client;
+      };
+      const [a, b] = [await login(), await login()];
+      await a.logout();
+      t.clock.advance(16 * 60 * 1000);
+      expect((await b.fetch('/api/protected')).status).toBe(200);
+      expect((await a.fetch('/api/protected')).status).toBe(401);
+    } finally {
+      await server.close();
+      await t.close();
+    }
   });
 });
