@@ -36,10 +36,9 @@ export const TokenResponse = z
     expiresIn: z.number().int().meta({ description: 'Seconds until the access token expires.' }),
     refreshToken: z.string().optional().meta({ description: 'Absent with REFRESH_TOKEN_TRANSPORT=cookie.' }),
     refreshExpiresIn: z.number().int(),
-    csrfToken: z
-      .string()
-      .optional()
-      .meta({ description: 'The session’s CSRF token (send it as X-CSRF-Token with cookie-borne refresh/logout); present whenever cookies are set.' }),
+    csrfToken: z.string().optional().meta({
+      description: 'The session’s CSRF token (send it as X-CSRF-Token with cookie-borne refresh/logout); present whenever cookies are set.',
+    }),
     user: UserSchema,
   })
   .meta({ id: 'TokenResponse' });

@@ -12,7 +12,11 @@ const REFRESH_COOKIE_PATH = '/api/auth';
  */
 export function cookieNames(config: Config): { refresh: string; csrf: string; device: string } {
   if (!config.cookiePrefixes) return { refresh: 'refresh_token', csrf: 'csrf_token', device: 'device' };
-  return { refresh: '__Secure-refresh_token', csrf: config.cookieDomain ? '__Secure-csrf_token' : '__Host-csrf_token', device: '__Secure-device' };
+  return {
+    refresh: '__Secure-refresh_token',
+    csrf: config.cookieDomain ? '__Secure-csrf_token' : '__Host-csrf_token',
+    device: '__Secure-device',
+  };
 }
 
 /** What every Tessera cookie shares: SameSite (COOKIE_SAMESITE), Secure, and Domain when COOKIE_DOMAIN is set. */
