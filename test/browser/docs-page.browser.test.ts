@@ -1,31 +1,17 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, CHROMIUM_ARGS, chromiumAvailable } from '../helpers/chromium.ts';
 import { TEST_DIALECT } from '../helpers/database.ts';
 import { listen } from '../helpers/listen.ts';
 import { createTestApp } from '../helpers/test-app.ts';
 import { docsApp } from './docs-app.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = '/tmp/docs-page.png';
-/** Without the networking flags Chromium hangs on lookups this closed network refuses. */
-const ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
-/** Debian's chromium; .ci/run installs it, and CI sets REQUIRE_BROWSER=1 so it cannot be skipped there. */
-const available = existsSync(CHROMIUM);
-if (!available && process.env.REQUIRE_BROWSER === '1') throw new Error(`a browser is required: apt-get install chromium (${CHROMIUM})`);
-if (!available) console.log(`docs page browser test skipped: install Debian's chromium (${CHROMIUM}) to run it`);
+const available = chromiumAvailable('docs page browser test');
 
 type Operation = { operationId?: string; summary?: string };
 type Document = { paths: Record<string, Record<string, Operation>> };
@@ -49,7 +35,7 @@ describe.runIf(available && TEST_DIALECT === 'sqlite')('GET /docs in Chromium', 
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
-      args: ARGS,
+      args: CHROMIUM_ARGS,
       viewport: { width: 1280, height: 900 },
     });
   });

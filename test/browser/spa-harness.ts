@@ -6,8 +6,7 @@ import type { TesseraClient } from '../../src/client/index.ts';
 import { fakeClock } from '../helpers/clock.ts';
 import { listen } from '../helpers/listen.ts';
 import { createTestApp, PASSWORD, type TestApp } from '../helpers/test-app.ts';
-
-export const CHROMIUM = '/usr/bin/chromium';
+import { CHROMIUM, CHROMIUM_ARGS } from '../helpers/chromium.ts';
 
 /** What the example page exposes on `window.spa` (examples/spa/main.ts). */
 export type SpaWindow = { spa: { tessera: TesseraClient; config: SpaConfig; ended: string[] } };
@@ -90,13 +89,7 @@ export async function startSpaSites(env: Record<string, string> = {}) {
     executablePath: CHROMIUM,
     headless: true,
     args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
+      ...CHROMIUM_ARGS,
       '--host-resolver-rules=MAP *.example.test 127.0.0.1, MAP *.other.test 127.0.0.1',
       // Production pages are https, hence secure contexts with Web Locks; these http ones are
       // treated alike (navigator.locks exists only in secure contexts).

@@ -1,17 +1,15 @@
-import { existsSync } from 'node:fs';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { TEST_DIALECT } from '../helpers/database.ts';
 import { PASSWORD, uniqueEmail } from '../helpers/test-app.ts';
-import { CHROMIUM, openSpa, signUpThroughPage, startSpaSites, stateOf, type SpaSites, type SpaWindow } from './spa-harness.ts';
+import { openSpa, signUpThroughPage, startSpaSites, stateOf, type SpaSites, type SpaWindow } from './spa-harness.ts';
+import { chromiumAvailable } from '../helpers/chromium.ts';
 
 const SCREENSHOT = '/tmp/spa.png';
 /** Past JWT_EXPIRES_IN (15 min): every access token issued before is expired, refresh tokens are not. */
 const EXPIRE_ACCESS_TOKENS_MS = 16 * 60_000;
 
-const available = existsSync(CHROMIUM);
-if (!available && process.env.REQUIRE_BROWSER === '1') throw new Error(`a browser is required: apt-get install chromium (${CHROMIUM})`);
-if (!available) console.log(`SPA browser tests skipped: install Debian's chromium (${CHROMIUM}) to run them`);
+const available = chromiumAvailable('SPA browser tests');
 
 // In the page: the example's client (window.spa), as the page itself uses it. A call answers its
 // status, or the code of the error it threw.
