@@ -15,7 +15,14 @@ const Problem = z
   })
   .meta({ id: 'Problem', description: 'RFC 9457 problem document; `code` is stable.' });
 
-const HEADER_DOCS: Record<ResponseHeader | 'Retry-After' | 'WWW-Authenticate', { description: string; schema: { type: 'string' } }> = {
+const HEADER_DOCS: Record<
+  ResponseHeader | 'Retry-After' | 'WWW-Authenticate' | 'X-Request-Id',
+  { description: string; schema: { type: 'string' } }
+> = {
+  'X-Request-Id': {
+    description: 'The id of this request in the server log: the one the client or proxy sent, if plain, else a new UUID.',
+    schema: { type: 'string' },
+  },
   'Set-Cookie': { description: 'Session cookies (see the cookie security scheme).', schema: { type: 'string' } },
   'Cache-Control': { description: '`no-store` on every response that carries a token.', schema: { type: 'string' } },
   'Retry-After': { description: 'Seconds until the limit resets.', schema: { type: 'string' } },
@@ -55,20 +62,20 @@ function responsesOf(e: Endpoint): Record<string, ResponseConfig> {
     if (status === 'errors' || Array.isArray(spec)) continue;
     out[status] = {
       description: spec.description,
-      ...(spec.headers ? { headers: Object.fromEntries(spec.headers.map((h) => [h, HEADER_DOCS[h]])) } : {}),
+      headers: Object.fromEntries([...(spec.headers ?? []), 'X-Request-Id' as const].map((h) => [h, HEADER_DOCS[h]])),
       ...(spec.schema ? { content: { 'application/json': { schema: spec.schema } } } : {}),
     };
   }
   const byStatus = new Map<number, ErrorCode[]>();
   for (const code of errorCodesOf(e)) byStatus.set(STATUS_OF[code], [...(byStatus.get(STATUS_OF[code]) ?? []), code]);
   for (const [status, codes] of [...byStatus].sort(([a], [b]) => a - b)) {
-    const headers: Record<string, (typeof HEADER_DOCS)[keyof typeof HEADER_DOCS]> = {};
+    const headers: Record<string, (typeof HEADER_DOCS)[keyof typeof HEADER_DOCS]> = { 'X-Request-Id': HEADER_DOCS['X-Request-Id'] };
     if (status === 429) headers['Retry-After'] = HEADER_DOCS['Retry-After'];
     if (status === 401 && (e.access === 'bearer' || e.access === 'admin' || e.access === 'metrics'))
       headers['WWW-Authenticate'] = HEADER_DOCS['WWW-Authenticate'];
     out[String(status)] = {
       description: `Problem: ${codes.map((c) => `\`${c}\``).join(', ')}`,
-      ...(Object.keys(headers).length ? { headers } : {}),
+      headers,
       content: { 'application/problem+json': { schema: Problem } },
     };
   }
