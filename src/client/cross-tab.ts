@@ -2,18 +2,23 @@
  * Tabs of one origin share one cookie jar, hence one session. They take turns refreshing it (Web
  * Locks) and tell each other the outcome (BroadcastChannel), so no two tabs present the same
  * refresh cookie, a tab that waited uses the token another tab just got, and a logout in one tab
- * ends them all. Either mechanism may be missing (Node, old browsers): the other still helps,
- * and with neither the client refreshes single-flight within its own tab, as before.
+ * ends them all. Either mechanism may be missing (old browsers; Web Locks need a secure context):
+ * the channel alone narrows the race but cannot close it (two tabs may both refresh before
+ * hearing of each other), and with neither the client refreshes single-flight within its own
+ * tab. In Node neither is used unless passed in.
  */
 export type TabMessage =
   /** A tab starts a network refresh; its outcome follows with the same id. */
   | { type: 'refreshing'; id: string }
-  /** Fresh tokens of the shared session (after a refresh or a login). */
-  | { type: 'tokens'; id?: string; accessToken: string; csrfToken?: string }
+  /**
+   * Fresh tokens of the shared session. `login`: a new session replaced the old one (the cookie
+   * jar now holds it); otherwise a refresh, which other tabs take only for the session they have.
+   */
+  | { type: 'tokens'; id?: string; accessToken: string; csrfToken?: string; login?: boolean }
   /** The refresh failed without ending the session (network, 5xx, csrf_failed): try yourself. */
   | { type: 'failed'; id: string }
-  /** The session is over: logged out here, or a refresh was refused. */
-  | { type: 'ended'; id?: string; code?: string }
+  /** The session is over: logged out here, or a refresh was refused. `session`: its CSRF token, naming it. */
+  | { type: 'ended'; id?: string; code?: string; session?: string }
   /** A tab that has no CSRF token (reloaded on another host than the API) asks the others. */
   | { type: 'ask' }
   | { type: 'csrf'; csrfToken: string };
@@ -89,7 +94,11 @@ export function openTabs(
       if (data.type === 'csrf') for (const resolve of answered) resolve();
     };
 
-  const post = (message: TabMessage) => channel?.postMessage(message);
+  let closed = false;
+  // After close() the channel is gone: a refresh still in flight must not fail for that.
+  const post = (message: TabMessage) => {
+    if (!closed) channel?.postMessage(message);
+  };
 
   return {
     exclusive: async <T>(fn: () => Promise<T>) => (locks ? ((await locks.request(lockName, fn)) as T) : fn()),
@@ -116,6 +125,7 @@ export function openTabs(
     },
     post,
     close() {
+      closed = true;
       if (channel) channel.onmessage = null;
       for (const { settle } of pending.values()) settle();
       pending.clear();
@@ -128,14 +138,17 @@ type Global = {
   BroadcastChannel?: new (name: string) => TabChannel & { unref?: () => void };
 };
 
-/** A BroadcastChannel where the platform has one. */
+/** Tabs exist only in a browser: in Node, clients of one process are separate users with separate cookie jars. */
+const inBrowser = (): boolean => typeof (globalThis as { document?: unknown }).document !== 'undefined';
+
+/** A BroadcastChannel in a browser that has one (never in Node, whose channel spans the whole process). */
 export function defaultChannel(name: string): (TabChannel & { unref?: () => void }) | undefined {
   const Channel = (globalThis as Global).BroadcastChannel;
-  if (!Channel) return undefined;
+  if (!Channel || !inBrowser()) return undefined;
   const channel = new Channel(name);
   channel.unref?.(); // Node: a client must never keep the process alive
   return channel;
 }
 
 /** navigator.locks where the platform has it (browsers; not Node). */
-export const defaultLocks = (): TabLocks | undefined => (globalThis as Global).navigator?.locks;
+export const defaultLocks = (): TabLocks | undefined => (inBrowser() ? (globalThis as Global).navigator?.locks : undefined);

@@ -1,4 +1,5 @@
-const CSRF_COOKIE = /(?:^|;\s*)(?:__Host-|__Secure-)?csrf_token=([^;]*)/;
+/** The prefixed names first: a sibling host can plant a plain `csrf_token`, never a `__Host-` one. */
+const CSRF_COOKIES = ['__Host-csrf_token', '__Secure-csrf_token', 'csrf_token'].map((name) => new RegExp(`(?:^|;\\s*)${name}=([^;]*)`));
 
 /**
  * The session's CSRF token from the readable csrf_token cookie (also `__Host-`/`__Secure-`),
@@ -8,7 +9,8 @@ const CSRF_COOKIE = /(?:^|;\s*)(?:__Host-|__Secure-)?csrf_token=([^;]*)/;
  */
 export function readDocumentCsrfToken(): string | undefined {
   const doc = (globalThis as { document?: { cookie?: string } }).document;
-  const value = doc?.cookie?.match(CSRF_COOKIE)?.[1];
+  const cookies = doc?.cookie ?? '';
+  const value = CSRF_COOKIES.map((pattern) => cookies.match(pattern)?.[1]).find(Boolean);
   if (!value) return undefined;
   try {
     return decodeURIComponent(value);

@@ -31,6 +31,8 @@ export function createTesseraClient(options: TesseraClientOptions) {
   /** Counts changes of the tokens, so a tab that waited for the lock sees another tab's refresh. */
   let generation = 0;
   let warned = false;
+  /** This tab logged in and has not refreshed since: a missing refresh cookie then means the browser refused it. */
+  let freshLogin = false;
   let refreshing: Promise<void> | undefined;
 
   const currentCsrf = () => csrfToken ?? readCsrf();
@@ -52,9 +54,13 @@ export function createTesseraClient(options: TesseraClientOptions) {
     generation++;
   };
 
+  /** A message about another session than the one this tab holds (an old refresh finishing after a new login). */
+  const otherSession = (session: string | undefined) => session !== undefined && csrfToken !== undefined && session !== csrfToken;
+
   const receive = (message: TabMessage) => {
-    if (message.type === 'tokens') adopt(message);
-    else if (message.type === 'ended' && !ended) {
+    if (message.type === 'tokens') {
+      if (message.login || !otherSession(message.csrfToken) || ended) adopt(message);
+    } else if (message.type === 'ended' && !ended && !otherSession(message.session)) {
       drop(message.code);
       options.onSessionEnded?.(message.code);
     } else if (message.type === 'ask' && csrfToken && !ended) tabs?.post({ type: 'csrf', csrfToken });
@@ -80,21 +86,24 @@ export function createTesseraClient(options: TesseraClientOptions) {
   /** One network refresh; `id` names it to the other tabs, which hear of its outcome. */
   const runRefresh = async (id?: string): Promise<void> => {
     const csrf = cookieMode ? currentCsrf() : undefined;
+    const afterLogin = freshLogin;
+    freshLogin = false;
     let outcome: TabMessage | undefined = id ? { type: 'failed', id } : undefined;
     try {
       const res = await post('/api/auth/refresh', ...authBody(csrf));
       if (!res.ok) {
         let error = await problem(res);
         if (res.status !== 401 && res.status !== 403) throw error;
-        // A session this tab knew of, yet no refresh cookie arrived: the browser does not keep it.
-        if (cookieMode && error.code === 'missing_token' && csrf) {
+        // Right after this tab's login, no refresh cookie arrived: the browser did not keep it.
+        // (Later, a missing cookie is an ordinary end: it expired, or site data was cleared.)
+        if (cookieMode && error.code === 'missing_token' && csrf && afterLogin) {
           error = new TesseraError(401, 'cookies_refused', cookiesRefused(base));
           if (!warned) console.warn(error.message);
           warned = true;
         }
         drop(error.code);
         // 403 (csrf_failed) rotates nothing: only this tab lacks the right token.
-        if (res.status === 401) outcome = { type: 'ended', id, code: error.code };
+        if (res.status === 401) outcome = { type: 'ended', id, code: error.code, ...(csrf ? { session: csrf } : {}) };
         options.onSessionEnded?.(error.code);
         throw error;
       }
@@ -137,7 +146,8 @@ export function createTesseraClient(options: TesseraClientOptions) {
       if (!tokens.accessToken) return tokens; // mfaRequired: no session yet
       if (cookieMode && !tokens.csrfToken && !readCsrf()) throw new TesseraError(0, 'cookie_mode_unavailable', COOKIE_MODE_UNAVAILABLE);
       adopt(tokens);
-      tabs?.post({ type: 'tokens', accessToken: tokens.accessToken, csrfToken: currentCsrf() });
+      freshLogin = true;
+      tabs?.post({ type: 'tokens', accessToken: tokens.accessToken, csrfToken: currentCsrf(), login: true });
       return tokens;
     },
 
@@ -173,13 +183,16 @@ export function createTesseraClient(options: TesseraClientOptions) {
     /** Ends the session; in cookie mode every tab of the origin hears of it ('logged_out'). */
     async logout(): Promise<void> {
       const run = async () => {
-        const [body, headers] = authBody(cookieMode ? currentCsrf() : undefined);
+        // A refresh another tab finished just before the lock came here may not be delivered yet.
+        await tabs?.othersDone();
+        const session = cookieMode ? currentCsrf() : undefined;
+        const [body, headers] = authBody(session);
         if (accessToken) headers.Authorization = `Bearer ${accessToken}`;
         drop('logged_out');
         try {
           await post('/api/auth/logout', body, headers);
         } finally {
-          tabs?.post({ type: 'ended', code: 'logged_out' });
+          tabs?.post({ type: 'ended', code: 'logged_out', ...(session ? { session } : {}) });
         }
       };
       await (tabs ? tabs.exclusive(run) : run());

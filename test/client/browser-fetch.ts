@@ -57,6 +57,8 @@ export function browserFetch(options: { refuse?: boolean } = {}) {
       return value === undefined ? undefined : decodeURIComponent(value);
     },
     refreshes: () => exchanges.filter((e) => e.path === '/api/auth/refresh'),
+    /** The user clears the site's data (or the cookies expire). */
+    clear: () => jar.clear(),
   };
 }
 

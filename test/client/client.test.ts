@@ -120,8 +120,16 @@ describe('client: Node with the body transport is unchanged', () => {
     return opened;
   }
 
-  it('opens no channel in body mode; in cookie mode one, unref()ed, that close() closes', () => {
+  it('in Node no channel is opened, in any mode: clients of one process are separate users, not tabs', () => {
     const opened = spyChannels();
+    createTesseraClient({ baseUrl: 'https://auth.example' }).close();
+    createTesseraClient({ baseUrl: 'https://auth.example', transport: 'cookie' }).close();
+    expect(opened).toEqual([]);
+  });
+
+  it('in a page, cookie mode opens one channel, unref()ed, that close() closes; body mode none', () => {
+    const opened = spyChannels();
+    vi.stubGlobal('document', { cookie: '' });
     createTesseraClient({ baseUrl: 'https://auth.example' }).close();
     expect(opened).toEqual([]);
     const client = createTesseraClient({ baseUrl: 'https://auth.example/', transport: 'cookie' });

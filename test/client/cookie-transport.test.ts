@@ -98,6 +98,26 @@ describe('client: cookie transport', () => {
     }
   });
 
+  it('a cookie lost later (expired, site data cleared) is an ordinary end, missing_token, not cookies_refused', async () => {
+    await start();
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      const ended: (string | undefined)[] = [];
+      const browser = browserFetch();
+      const client = cookieClient({ fetch: browser.fetch, onSessionEnded: (code) => ended.push(code) });
+      await client.login(await signup(), PASSWORD);
+      t.clock.advance(ACCESS_EXPIRED);
+      expect((await client.fetch('/api/protected')).status).toBe(200);
+      browser.clear();
+      t.clock.advance(ACCESS_EXPIRED);
+      await expect(client.fetch('/api/protected')).rejects.toMatchObject({ status: 401, code: 'missing_token' });
+      expect(ended).toEqual(['missing_token']);
+      expect(warn).not.toHaveBeenCalled();
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
   it('without a session (nothing known, no cookie) a refresh is missing_token, not cookies_refused', async () => {
     await start();
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});

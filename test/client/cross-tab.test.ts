@@ -25,8 +25,11 @@ describe('client: tabs of one browser share one session', () => {
     server = await listen(t.app);
     browser = browserFetch();
     locks = fakeLocks();
+    // A page: the client coordinates tabs only where a document exists (never between Node users).
+    vi.stubGlobal('document', { cookie: '' });
   });
   afterEach(async () => {
+    vi.unstubAllGlobals();
     for (const tab of tabs.splice(0)) tab.close();
     await server.close();
     await t.close();
