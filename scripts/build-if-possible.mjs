@@ -12,9 +12,11 @@ try {
   if (existsSync('dist/server.js')) {
     console.log('tessera: TypeScript is not installed (production install): using the existing dist/');
   } else {
-    console.warn(
+    console.error(
       'tessera: no dist/ and no TypeScript to build it: build where dev dependencies are installed (npm ci && npm run build), then copy dist/ here',
     );
+    // Fail the install: a server that cannot start must not look installed.
+    process.exit(1);
   }
   process.exit(0);
 }

@@ -1,5 +1,6 @@
 import cluster from 'node:cluster';
-import { pathToFileURL } from 'node:url';
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import type { Config } from './config/config.ts';
@@ -113,5 +114,23 @@ export function failedToStart(error: unknown): never {
   process.exit(1);
 }
 
-// `node dist/server.js` (and `npm start`) runs the server; `tessera serve` imports startServer.
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) startServer().catch(failedToStart);
+/**
+ * Whether this module is the program Node was asked to run (`node dist/server.js`, `npm start`,
+ * a symlinked release folder, `node dist/server` without the extension), rather than imported
+ * by `tessera serve`. Node runs the real path, so compare real paths.
+ */
+function isEntry(): boolean {
+  const script = process.argv[1];
+  if (!script) return false;
+  const self = fileURLToPath(import.meta.url);
+  for (const candidate of [script, `${script}.js`, `${script}.ts`]) {
+    try {
+      if (realpathSync(candidate) === self) return true;
+    } catch {
+      // Not this spelling of the path.
+    }
+  }
+  return false;
+}
+
+if (isEntry()) startServer().catch(failedToStart);

@@ -44,6 +44,7 @@ export function setSessionCookies(
 ) {
   const names = cookieNames(config);
   const base = { ...cookieBase(config), maxAge: values.maxAgeSeconds * 1000 };
+  clearHostOnlyTwins(res, config);
   res.cookie(names.refresh, values.refreshToken, { ...base, httpOnly: true, path: REFRESH_COOKIE_PATH });
   res.cookie(names.csrf, values.csrfToken, { ...base, httpOnly: false, path: '/' });
 }
@@ -53,8 +54,10 @@ export function setSessionCookies(
  * logouts, since it names the browser rather than a session.
  */
 export function setDeviceCookie(res: Response, config: Config, value: string, maxAgeSeconds: number) {
+  // Host-only whatever COOKIE_DOMAIN says: it concerns logins to this host, and no sibling needs it.
   res.cookie(cookieNames(config).device, value, {
-    ...cookieBase(config),
+    sameSite: config.cookieSameSite,
+    secure: config.cookieSecure,
     httpOnly: true,
     path: REFRESH_COOKIE_PATH,
     maxAge: maxAgeSeconds * 1000,
@@ -64,6 +67,20 @@ export function setDeviceCookie(res: Response, config: Config, value: string, ma
 export function clearSessionCookies(res: Response, config: Config) {
   const names = cookieNames(config);
   const base = cookieBase(config);
+  clearHostOnlyTwins(res, config);
   res.clearCookie(names.refresh, { ...base, httpOnly: true, path: REFRESH_COOKIE_PATH });
   res.clearCookie(names.csrf, { ...base, path: '/' });
+}
+
+/**
+ * With COOKIE_DOMAIN set, host-only cookies an earlier configuration left behind would be a
+ * second `refresh_token` beside the Domain one, sent first, and (rotated long ago) read as reuse.
+ * Every response that sets or clears the session cookies also expires those twins.
+ */
+function clearHostOnlyTwins(res: Response, config: Config) {
+  if (!config.cookieDomain) return;
+  const names = cookieNames(config);
+  const hostOnly = { sameSite: config.cookieSameSite, secure: config.cookieSecure };
+  res.clearCookie(names.refresh, { ...hostOnly, httpOnly: true, path: REFRESH_COOKIE_PATH });
+  res.clearCookie(names.csrf, { ...hostOnly, path: '/' });
 }

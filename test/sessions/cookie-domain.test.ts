@@ -4,6 +4,9 @@ import { loadConfig } from '../../src/config/load-config.ts';
 import { cookieLine, setCookies } from '../helpers/cookies.ts';
 import { createTestApp, signupAndLogin, type TestApp } from '../helpers/test-app.ts';
 
+/** The Set-Cookie line for `name` that carries a Domain (beside it may stand the expiry of a host-only twin). */
+const domainLine = (lines: string[], name: string) => lines.find((line) => line.startsWith(`${name}=`) && /; Domain=/i.test(line));
+
 /** COOKIE_DOMAIN and COOKIE_SAMESITE (v2): cookies for sibling hosts of one site. */
 describe('cookie domain and SameSite', () => {
   let t: TestApp | undefined;
@@ -12,19 +15,29 @@ describe('cookie domain and SameSite', () => {
     t = undefined;
   });
 
-  it('COOKIE_DOMAIN sets Domain on the refresh, CSRF and device cookies, and on their clearing at logout', async () => {
+  it('COOKIE_DOMAIN sets Domain on the refresh and CSRF cookies (and their clearing), expires host-only twins, keeps the device cookie host-only', async () => {
     t = await createTestApp({ COOKIE_DOMAIN: 'example.test' });
     const s = await signupAndLogin(t.app);
-    for (const name of ['refresh_token', 'csrf_token', 'device']) {
-      expect(cookieLine(s.cookies, name), name).toMatch(/; Domain=example\.test/i);
+    for (const name of ['refresh_token', 'csrf_token']) {
+      const lines = s.cookies.filter((line) => line.startsWith(`${name}=`));
+      // One Domain cookie, and the expiry of a host-only one an earlier configuration may have left.
+      expect(
+        lines.filter((line) => /; Domain=example\.test/i.test(line) && !/Expires=Thu, 01 Jan 1970/i.test(line)),
+        name,
+      ).toHaveLength(1);
+      expect(
+        lines.filter((line) => !/Domain=/i.test(line) && /Expires=Thu, 01 Jan 1970/i.test(line)),
+        name,
+      ).toHaveLength(1);
     }
+    expect(cookieLine(s.cookies, 'device')).not.toMatch(/Domain=/i);
     const logout = await request(t.app)
       .post('/api/auth/logout')
       .set('Cookie', `refresh_token=${s.refreshToken}`)
       .set('X-CSRF-Token', s.body.csrfToken as string);
     expect(logout.status).toBe(204);
     for (const name of ['refresh_token', 'csrf_token']) {
-      expect(cookieLine(setCookies(logout), name), name).toMatch(/; Domain=example\.test/i);
+      expect(domainLine(setCookies(logout), name), name).toMatch(/; Domain=example\.test/i);
     }
   });
 
@@ -60,7 +73,7 @@ describe('cookie domain and SameSite', () => {
     const login = await request(t.app).post('/api/auth/signup').send({ email: 'p@example.com', password: 'correct horse battery staple' });
     expect(login.status).toBe(201);
     const res = await request(t.app).post('/api/auth/login').send({ email: 'p@example.com', password: 'correct horse battery staple' });
-    expect(cookieLine(setCookies(res), '__Secure-csrf_token')).toMatch(/Domain=example\.test/i);
+    expect(domainLine(setCookies(res), '__Secure-csrf_token')).toMatch(/Domain=example\.test/i);
     expect(cookieLine(setCookies(res), '__Host-csrf_token')).toBeUndefined();
   });
 });
