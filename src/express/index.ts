@@ -7,12 +7,18 @@ import { createRequireAuth } from '../tokens/require-auth.ts';
 import { systemClock, type Clock } from '../lib/clock.ts';
 import { createAccessTokenVerifier } from '../tokens/access-token-verifier.ts';
 import type { VerificationKeys } from '../tokens/keystore.ts';
-import type { AccessClaims } from '../tokens/claims.ts';
+import type { VerifiedClaims } from '../tokens/claims.ts';
 import { createHmacKeystore } from '../tokens/hmac-keystore.ts';
 import { createRemoteKeystore } from './remote-keystore.ts';
+import { requireScope } from './require-scope.ts';
+import type { RolesClaim } from './roles-claim.ts';
+import { foreignProfile, isTesseraShape, tesseraProfile } from './token-profile.ts';
 
-export type { AccessClaims } from '../tokens/claims.ts';
-export { requireRole };
+export type { AccessClaims, VerifiedClaims } from '../tokens/claims.ts';
+export type { RolesClaim } from './roles-claim.ts';
+export { requireRole, requireScope };
+
+const DEFAULT_CACHE_SIZE = 10_000;
 
 export interface RequireAuthOptions {
   /** The auth server's JWKS, e.g. https://auth.example.com/.well-known/jwks.json. */
@@ -21,22 +27,61 @@ export interface RequireAuthOptions {
   secret?: string | Buffer;
   /** HMAC mode: HS256 (default), HS384 or HS512. */
   algorithm?: Algorithm;
-  issuer: string;
-  audience: string;
-  /** Accepted asymmetric algorithms (default: ES256, EdDSA, RS256, PS256). Each key is pinned to its own `alg`. */
+  /** The accepted `iss`: one issuer or a list (e.g. Entra ID's v1 and v2 issuers of a tenant). */
+  issuer: string | string[];
+  /** The accepted audience(s): a token passes if its `aud` names one of them. */
+  audience: string | string[];
+  /**
+   * Accepted `typ` headers: 'at+jwt' (default: Tessera's RFC 9068 tokens), a list (Keycloak and
+   * Entra ID send 'JWT') or false (not checked: Auth0 may send none).
+   */
+  typ?: 'at+jwt' | string[] | false;
+  /**
+   * Top-level claims every token must carry. Default: Tessera's set (iss, aud, sub, exp, iat,
+   * jti, sid, roles) when `typ` is 'at+jwt', else ['sub', 'exp']. `iss`, `aud` and `exp` are
+   * required whatever the list says: the issuer, audience and expiry checks read them.
+   */
+  requiredClaims?: string[];
+  /**
+   * Where `req.auth.roles` (what requireRole checks) comes from: a dot path
+   * ('realm_access.roles', 'https://example.com/roles') or a function of the claims. Default:
+   * the `roles` claim. A token without it has no roles; one whose value is not a list of names is refused.
+   */
+  rolesClaim?: RolesClaim;
+  /**
+   * Accepted asymmetric algorithms (default: ES256, EdDSA, RS256, PS256). Each key is pinned to
+   * its own `alg`; a JWK without `alg` (Entra ID) is used only when this list pins exactly one
+   * algorithm for its key type: RS256 or PS256 for RSA, ES256 for P-256, EdDSA for Ed25519.
+   */
   algorithms?: Algorithm[];
   /** Leeway for exp/nbf in seconds (default 5). */
   clockTolerance?: number;
   /** Minimum time between JWKS fetches caused by unknown `kid`s (default 30 s). */
   cooldownMs?: number;
-  /** Extra check after verification, e.g. a revocation list; return true to refuse the token. */
-  isRevoked?: (claims: AccessClaims) => boolean;
+  /**
+   * Verified tokens remembered per process, keyed by the token (default 10,000; 0 turns the cache
+   * off): a repeated token skips the signature check. An entry ends at the token's `exp` or when
+   * its key leaves the JWKS; isRevoked still runs on every request.
+   */
+  cacheSize?: number;
+  /**
+   * Extra check after verification (and after the cache), on every request, e.g. a revocation
+   * list; return true to refuse the token. Tokens of other issuers may carry no `sid` or `jti`.
+   */
+  isRevoked?(claims: VerifiedClaims): boolean;
   clock?: Clock;
+}
+
+function cacheSizeOf(size: number | undefined): number {
+  if (size === undefined) return DEFAULT_CACHE_SIZE;
+  if (!Number.isSafeInteger(size) || size < 0) throw new TypeError('requireAuth: cacheSize must be a whole number ≥ 0');
+  return size;
 }
 
 /**
  * Protects routes of any Express service with Tessera access tokens: verification through
- * the auth server's JWKS (or a shared secret), the same code the server itself runs.
+ * the auth server's JWKS (or a shared secret), the same code the server itself runs. With
+ * `typ`, `requiredClaims` or `rolesClaim` it accepts access tokens of other identity providers.
  * Failures are RFC 9457 problems with RFC 6750 `WWW-Authenticate` headers; mount
  * `problemHandler()` after your routes to render them.
  */
@@ -56,16 +101,20 @@ export function requireAuth(options: RequireAuthOptions): RequestHandler {
   } else {
     throw new TypeError('requireAuth needs jwksUrl or secret');
   }
-  const tokens = createAccessTokenVerifier({
-    keys,
-    clock,
-    issuer: options.issuer,
-    audience: options.audience,
-    clockToleranceSeconds: options.clockTolerance ?? 5,
-  });
-  return createRequireAuth({
-    verify: (token) => tokens.verify(token),
-    ...(options.isRevoked ? { isRevoked: options.isRevoked } : {}),
+  const common = { keys, clock, clockToleranceSeconds: options.clockTolerance ?? 5, cacheSize: cacheSizeOf(options.cacheSize) };
+  // Tessera's own tokens get exactly the server's checks; other issuers' the profile the options describe.
+  let verify: (token: string) => VerifiedClaims;
+  if (isTesseraShape(options)) {
+    const tokens = createAccessTokenVerifier({ ...common, ...tesseraProfile(options) });
+    verify = (token) => tokens.verify(token) as VerifiedClaims; // AccessClaims, an interface: no index signature
+  } else {
+    const tokens = createAccessTokenVerifier({ ...common, ...foreignProfile(options) });
+    verify = (token) => tokens.verify(token);
+  }
+  const isRevoked = options.isRevoked?.bind(options);
+  return createRequireAuth<VerifiedClaims>({
+    verify,
+    ...(isRevoked ? { isRevoked } : {}),
     reloadKeys: () =>
       keys.reload({ onlyIfCool: true }).catch((error: unknown) => {
         // An unreachable auth server is an outage (503), not a bad token.

@@ -1,11 +1,15 @@
 import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import { createRemoteJWKSet, customFetch, type FetchImplementation } from 'jose';
-import { ALGORITHMS, isHmac, type Algorithm } from '../lib/algorithms.ts';
+import { isHmac, type Algorithm } from '../lib/algorithms.ts';
 import type { KeyEntry, VerificationKeys } from '../tokens/keystore.ts';
+import { algorithmOf } from './jwk-algorithm.ts';
 
 export interface RemoteKeystoreOptions {
   jwksUrl: string | URL;
-  /** Algorithms accepted at all; a JWK whose `alg` is not listed is ignored. */
+  /**
+   * Algorithms accepted at all; a JWK whose `alg` is not listed is ignored, and one without `alg`
+   * is used only when this pins exactly one algorithm for its kty/crv (see algorithmOf).
+   */
   algorithms: Algorithm[];
   /** Minimum time between fetches caused by unknown `kid`s (default 30 s). */
   cooldownMs?: number;
@@ -36,8 +40,8 @@ export function createRemoteKeystore(options: RemoteKeystoreOptions): Verificati
   const rebuild = () => {
     const next = new Map<string, KeyEntry>();
     for (const jwk of (remote.jwks()?.keys ?? []) as JsonWebKey[]) {
-      const alg = jwk.alg as Algorithm | undefined;
-      if (typeof jwk.kid !== 'string' || !alg || !ALGORITHMS.includes(alg) || !allowed.has(alg)) continue;
+      const alg = algorithmOf(jwk, allowed);
+      if (typeof jwk.kid !== 'string' || !alg) continue;
       if (jwk.use !== undefined && jwk.use !== 'sig') continue;
       try {
         const { kty, crv, x, y, n, e } = jwk;

@@ -18,6 +18,7 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   token_revoked: 401,
   refresh_reused: 401,
   insufficient_role: 403,
+  insufficient_scope: 403,
   csrf_failed: 403,
   rate_limited: 429,
   not_found: 404,

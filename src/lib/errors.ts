@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'token_revoked'
   | 'refresh_reused'
   | 'insufficient_role'
+  | 'insufficient_scope'
   | 'csrf_failed'
   | 'rate_limited'
   | 'not_found'

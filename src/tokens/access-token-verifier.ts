@@ -2,13 +2,19 @@ import { createVerifier } from 'fast-jwt';
 import { LRUCache } from 'lru-cache';
 import type { Clock } from '../lib/clock.ts';
 import { isAccessClaims, type AccessClaims } from './claims.ts';
-import { isHighS } from './ecdsa-low-s.ts';
+import { isHighS, withLowS } from './ecdsa-low-s.ts';
 import { readHeader } from './jwt-header.ts';
 import type { KeyEntry, VerificationKeys } from './keystore.ts';
 import { checkTimes } from './time-checks.ts';
 import { TokenError } from './token-error.ts';
 
-const ACCEPTED_TYPES = new Set(['at+jwt', 'application/at+jwt']);
+/** A `typ` as RFC 7515 §4.1.9 compares it: case-insensitive, `application/` optional. */
+const normalType = (typ: string): string => typ.toLowerCase().replace(/^application\//, '');
+const ACCESS_TOKEN_TYPES = ['at+jwt'];
+/** What fast-jwt checks for the presence of; isAccessClaims checks the rest (sid, roles) and the types. */
+const REQUIRED_CLAIMS = ['iss', 'aud', 'sub', 'exp', 'iat', 'jti'];
+/** A compact JWS whose signature is 64 bytes (ES256 or EdDSA) ends in 86 base64url characters. */
+const SIGNATURE_64_LENGTH = 86;
 
 export interface AccessTokenVerifierOptions {
   keys: VerificationKeys;
@@ -20,6 +26,39 @@ export interface AccessTokenVerifierOptions {
   clockToleranceSeconds: number;
 }
 
+/**
+ * How the resource-server library reads tokens of other issuers. The server passes none of it:
+ * each default is Tessera's own access token.
+ */
+export interface TokenProfile<C> {
+  issuer: string | readonly string[];
+  audience: string | readonly string[];
+  /** Accepted `typ` headers (default: at+jwt); false: not checked. */
+  types?: readonly string[] | false;
+  /** Claims that must be present (default: Tessera's). fast-jwt checks iss and aud only when present: list them. */
+  requiredClaims?: readonly string[];
+  /** Turns a verified payload into claims or throws TokenError (default: Tessera's access-token claims). */
+  toClaims?: (payload: Record<string, unknown>) => C;
+  /**
+   * ES256 signatures with a high S (both forms of an ECDSA signature verify): refused (default:
+   * Tessera signs low S), or accepted for issuers that sign either, and cached under the low-S form.
+   */
+  highS?: 'refuse' | 'accept';
+}
+
+/** Tessera's access-token claims, frozen: the same object is handed to every request that presents the token. */
+function tesseraClaims(payload: Record<string, unknown>): AccessClaims {
+  if (!isAccessClaims(payload)) throw new TokenError('invalid', 'The token lacks required claims.');
+  Object.freeze(payload.roles);
+  return Object.freeze(payload);
+}
+
+/** The key a token is cached under when both forms of an ES256 signature verify: its low-S form. */
+function lowSForm(token: string): string {
+  if (token.length - token.lastIndexOf('.') - 1 !== SIGNATURE_64_LENGTH) return token;
+  return readHeader(token).alg === 'ES256' ? withLowS(token) : token;
+}
+
 type Verify = (token: string) => { header: Record<string, unknown>; payload: Record<string, unknown> };
 
 /**
@@ -27,14 +66,25 @@ type Verify = (token: string) => { header: Record<string, unknown>; payload: Rec
  * algorithm of the key the `kid` names, and checks typ, iss, aud, exp and nbf. One verifier
  * per key is built once and reused. Used by the server and by the resource-server library.
  */
-export function createAccessTokenVerifier(options: AccessTokenVerifierOptions) {
-  const { keys, clock, issuer, audience, clockToleranceSeconds } = options;
+export function createAccessTokenVerifier<C extends { exp: number } = AccessClaims>(
+  options: Omit<AccessTokenVerifierOptions, 'issuer' | 'audience'> & TokenProfile<C>,
+) {
+  const { keys, clock, clockToleranceSeconds } = options;
+  const issuer = typeof options.issuer === 'string' ? options.issuer : [...options.issuer];
+  const audience = typeof options.audience === 'string' ? options.audience : [...options.audience];
+  const types = options.types === false ? undefined : new Set((options.types ?? ACCESS_TOKEN_TYPES).map(normalType));
+  const requiredClaims = [...(options.requiredClaims ?? REQUIRED_CLAIMS)];
+  // Without toClaims, C is AccessClaims (the default type argument): Tessera's shape check.
+  const toClaims = options.toClaims ?? (tesseraClaims as unknown as (payload: Record<string, unknown>) => C);
+  const acceptHighS = options.highS === 'accept';
+  const cacheKey = acceptHighS ? lowSForm : (token: string) => token;
   const verifiers = new Map<string, Verify>();
   // Verified tokens, keyed by the exact token string: a client's repeated requests skip the
   // signature check. Entries are re-checked against the clock on every hit and are bounded in
   // number; revocation is checked by the caller on every request, cache or not. Only canonical
-  // tokens verify, so a variant of a token never takes an entry of its own.
-  const verified = options.cacheSize ? new LRUCache<string, { claims: AccessClaims; kid: string }>({ max: options.cacheSize }) : undefined;
+  // tokens verify (or, with highS 'accept', are cached under their low-S form), so a variant of a
+  // token never takes an entry of its own.
+  const verified = options.cacheSize ? new LRUCache<string, { claims: C; kid: string }>({ max: options.cacheSize }) : undefined;
 
   const verifierFor = (entry: KeyEntry): Verify => {
     let verify = verifiers.get(entry.kid);
@@ -44,7 +94,7 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions) {
         algorithms: [entry.alg],
         allowedIss: issuer,
         allowedAud: audience,
-        requiredClaims: ['iss', 'aud', 'sub', 'exp', 'iat', 'jti'],
+        requiredClaims,
         ignoreExpiration: true,
         ignoreNotBefore: true,
         complete: true,
@@ -54,17 +104,17 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions) {
     return verify;
   };
 
-  /** Claims are frozen: the same object is handed to every request that presents the token. */
-  const verifyUncached = (token: string): { claims: AccessClaims; kid: string } => {
+  /** Claims are frozen by toClaims: the same object is handed to every request that presents the token. */
+  const verifyUncached = (token: string): { claims: C; kid: string } => {
     const header = readHeader(token);
-    if (typeof header.typ !== 'string' || !ACCEPTED_TYPES.has(header.typ.toLowerCase())) {
+    if (types && (typeof header.typ !== 'string' || !types.has(normalType(header.typ)))) {
       throw new TokenError('invalid', 'The token is not an access token.');
     }
     if (typeof header.kid !== 'string') throw new TokenError('invalid', 'The token names no key.');
     const entry = keys.find(header.kid);
     if (!entry) throw new TokenError('unknown_key', 'The token was signed by an unknown key.');
     if (header.alg !== entry.alg) throw new TokenError('invalid', 'The token algorithm does not match its key.');
-    if (entry.alg === 'ES256' && isHighS(Buffer.from(token.slice(token.lastIndexOf('.') + 1), 'base64url'))) {
+    if (entry.alg === 'ES256' && !acceptHighS && isHighS(Buffer.from(token.slice(token.lastIndexOf('.') + 1), 'base64url'))) {
       throw new TokenError('invalid', 'The token signature is not in its canonical (low-S) form.');
     }
     let payload: Record<string, unknown>;
@@ -74,22 +124,21 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions) {
       throw new TokenError('invalid', 'The token signature or claims are invalid.');
     }
     checkTimes(payload, clock.now(), clockToleranceSeconds);
-    if (!isAccessClaims(payload)) throw new TokenError('invalid', 'The token lacks required claims.');
-    Object.freeze(payload.roles);
-    return { claims: Object.freeze(payload), kid: entry.kid };
+    return { claims: toClaims(payload), kid: entry.kid };
   };
 
   return {
     /** Throws TokenError; reason 'unknown_key' when the `kid` is not (yet) known here. */
-    verify(token: string): AccessClaims {
-      const cached = verified?.get(token);
+    verify(token: string): C {
+      const key = verified ? cacheKey(token) : token;
+      const cached = verified?.get(key);
       if (cached) {
         // Still within exp, and its key still trusted (a key removed from the store ends its tokens).
         if (cached.claims.exp > clock.now() / 1000 - clockToleranceSeconds && keys.find(cached.kid)) return cached.claims;
-        verified?.delete(token);
+        verified?.delete(key);
       }
       const result = verifyUncached(token);
-      verified?.set(token, result);
+      verified?.set(key, result);
       return result.claims;
     },
 
@@ -98,4 +147,4 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions) {
   };
 }
 
-export type AccessTokenVerifier = ReturnType<typeof createAccessTokenVerifier>;
+export type AccessTokenVerifier<C extends { exp: number } = AccessClaims> = ReturnType<typeof createAccessTokenVerifier<C>>;

@@ -5,16 +5,23 @@ import { TokenError } from './token-error.ts';
 
 declare module 'express-serve-static-core' {
   interface Request {
-    /** The verified access-token claims, set by requireAuth. */
+    /**
+     * The verified access-token claims, set by requireAuth. Typed as Tessera's own claims, which
+     * the server's endpoints rely on (http/endpoint.ts); the resource-server library may also
+     * accept tokens of other issuers, whose claims are VerifiedClaims (no `sid` or `jti`, say).
+     */
     auth?: AccessClaims;
   }
 }
 
-export interface AuthenticateOptions {
+/** What every verifier's claims have: `roles` (for requireRole) and `exp`. */
+type Claims = { roles: string[]; exp: number };
+
+export interface AuthenticateOptions<C extends Claims = AccessClaims> {
   /** Synchronous verification; throws TokenError. */
-  verify(token: string): AccessClaims;
+  verify(token: string): C;
   /** Revocation check run on every request, after verification (and after any cache). */
-  isRevoked?(claims: AccessClaims): boolean;
+  isRevoked?(claims: C): boolean;
   /** Called once for a token whose `kid` is unknown; resolves true if keys were reloaded. */
   reloadKeys?(): Promise<boolean>;
 }
@@ -40,11 +47,12 @@ function toFailure(error: unknown) {
  * library. The common path is synchronous; only a token signed by a key this process
  * has not seen yet waits for one (rate-limited) key reload.
  */
-export function createRequireAuth(options: AuthenticateOptions): RequestHandler {
+export function createRequireAuth<C extends Claims = AccessClaims>(options: AuthenticateOptions<C>): RequestHandler {
   const check = (req: Request, token: string): void => {
     const claims = options.verify(token);
     if (options.isRevoked?.(claims)) throw new TokenError('revoked', 'The access token has been revoked.');
-    req.auth = claims;
+    // The one place a token of another issuer meets the server's type (see the declaration above).
+    req.auth = claims as unknown as AccessClaims;
   };
 
   return (req, _res, next) => {
