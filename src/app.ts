@@ -4,6 +4,8 @@ import type { Logger } from 'pino';
 import { authEndpoints } from './auth/auth.routes.ts';
 import { demoEndpoints } from './auth/demo.routes.ts';
 import type { AccountThrottle } from './auth/account-throttle.ts';
+import { oauthEndpoints } from './clients/oauth.routes.ts';
+import { requireClient } from './clients/require-client.ts';
 import type { Config } from './config/config.ts';
 import type { DatabaseHandle } from './db/create-db.ts';
 import { createCors } from './http/cors.ts';
@@ -11,7 +13,6 @@ import { createCsrf } from './http/csrf.ts';
 import { docsAssets, docsEndpoints } from './http/docs.routes.ts';
 import { mountEndpoints, type Access, type Endpoint } from './http/endpoint.ts';
 import { createErrorHandler } from './http/error-handler.ts';
-import { jsonBody } from './http/json-body.ts';
 import { createRequestLog } from './http/request-log.ts';
 import { createMetrics } from './http/metrics.ts';
 import { createOpenApiDocument } from './http/openapi.ts';
@@ -20,10 +21,13 @@ import { createRateLimiters, type RateLimiters } from './http/rate-limit.ts';
 import { notFound } from './lib/errors.ts';
 import type { Clock } from './lib/clock.ts';
 import { requireRole } from './rbac/require-role.ts';
+import { feedEndpoints } from './revocation/feed.routes.ts';
+import { createRevocationFeed } from './revocation/revocation-feed.ts';
 import type { Revocations } from './revocation/revocations.ts';
 import { createServices } from './services.ts';
 import { sessionsEndpoints } from './sessions/sessions.routes.ts';
 import { jwksEndpoints } from './tokens/jwks.routes.ts';
+import type { AccessClaims } from './tokens/claims.ts';
 import type { Keystore } from './tokens/keystore.ts';
 import { createRequireAuth } from './tokens/require-auth.ts';
 import { adminEndpoints } from './users/admin.routes.ts';
@@ -42,6 +46,10 @@ export interface AppDeps {
   throttle?: AccountThrottle;
   /** Extra readiness checks (e.g. Redis). */
   readiness?: Record<string, () => Promise<boolean>>;
+  /** Aborted when the server begins to shut down: long-lived streams (the revocation feed) end so it can drain. */
+  shutdown?: AbortSignal;
+  /** The revocation feed's keep-alive interval (15 s; shorter in tests). */
+  feedHeartbeatMs?: number;
 }
 
 /** Builds the Express app from explicit dependencies. Never listens; server.ts does. */
@@ -49,19 +57,29 @@ export function createApp(deps: AppDeps): Express {
   const { config, database, keystore, revocations, clock, logger } = deps;
   const services = createServices({ config, db: database.db, keystore, revocations, clock, logger, throttle: deps.throttle });
   const csrf = createCsrf(config);
-  const metrics = createMetrics({ revocationIndex: () => revocations.index.size(), verifyCache: () => services.accessTokens.cacheSize() });
-  const limiters = deps.rateLimiters ?? createRateLimiters(config);
-  const requireAuth = createRequireAuth({
-    verify: (token) => services.accessTokens.verify(token),
-    isRevoked: (claims) => revocations.index.isRevoked(claims.sid, claims.jti),
-    reloadKeys: () => keystore.reload({ onlyIfCool: true }),
+  const feed = createRevocationFeed({
+    revocations,
+    logger,
+    clientExists: (id) => services.clients.exists(id),
+    ...(deps.feedHeartbeatMs !== undefined ? { heartbeatMs: deps.feedHeartbeatMs } : {}),
+    ...(deps.shutdown ? { shutdown: deps.shutdown } : {}),
   });
+  const metrics = createMetrics({
+    revocationIndex: () => revocations.index.size(),
+    verifyCache: () => services.accessTokens.cacheSize(),
+    feedStreams: () => feed.size(),
+  });
+  const limiters = deps.rateLimiters ?? createRateLimiters(config);
+  const isRevoked = (claims: AccessClaims) => revocations.index.isRevoked(claims.sid, claims.jti);
+  const reloadKeys = () => keystore.reload({ onlyIfCool: true });
+  const requireAuth = createRequireAuth({ verify: (token) => services.accessTokens.verify(token), isRevoked, reloadKeys });
   const guards: Record<Access, RequestHandler[]> = {
     public: [],
     refresh: [],
     bearer: [requireAuth],
     admin: [requireAuth, requireRole('admin')],
     metrics: [metricsGuard(config.metricsToken, config.env === 'production')],
+    client: [requireClient(services.clients)],
   };
 
   const ready = async () => {
@@ -86,6 +104,8 @@ export function createApp(deps: AppDeps): Express {
     ...sessionsEndpoints(services),
     ...demoEndpoints(),
     ...adminEndpoints(services),
+    ...oauthEndpoints({ accessTokens: services.accessTokens, isRevoked, reloadKeys, sessions: services.sessions }),
+    ...feedEndpoints({ feed }),
     ...docsEndpoints(),
   ];
 
@@ -104,7 +124,6 @@ export function createApp(deps: AppDeps): Express {
   app.use('/docs/assets', docsAssets());
   // The per-client limit counts before any body is parsed, so oversized or malformed bodies count too.
   app.use('/api/auth', limiters.perClient);
-  app.use(jsonBody());
   mountEndpoints(app.router, endpoints, guards);
   // Under /api/admin even an unknown path asks for an admin first: it tells no one else what exists.
   app.use('/api/admin', ...guards.admin);

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { addClientCommands } from './cli/clients.commands.ts';
 import { addKeyCommands } from './cli/keys.commands.ts';
 import { CliError } from './cli/context.ts';
 import { addUserCommands } from './cli/users.commands.ts';
@@ -37,6 +38,7 @@ export function buildCli(env: Record<string, string | undefined>, out: (line: st
 
   addUserCommands(program, config, out);
   addKeyCommands(program, config, out);
+  addClientCommands(program, config, out);
 
   return program;
 }

@@ -5,6 +5,7 @@ import type { RefreshTokenTable } from './sessions/refresh-token.table.ts';
 import type { RevocationTable } from './revocation/revocation.table.ts';
 import type { SigningKeyTable } from './tokens/signing-key.table.ts';
 import type { AuditEventTable } from './audit/audit-event.table.ts';
+import type { ServiceClientTable } from './clients/service-client.table.ts';
 
 export interface DatabaseSchema {
   users: UserTable;
@@ -13,6 +14,7 @@ export interface DatabaseSchema {
   revocations: RevocationTable;
   signingKeys: SigningKeyTable;
   auditEvents: AuditEventTable;
+  serviceClients: ServiceClientTable;
 }
 
 export type Db = Kysely<DatabaseSchema>;

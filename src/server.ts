@@ -20,7 +20,8 @@ const EXIT_CANNOT_LISTEN = 78;
 /** One process serving HTTP: open the database and keys, build the app, listen; drain on SIGTERM. */
 async function serve(config: Config, logger: Logger): Promise<void> {
   const runtime = await openRuntime(config, systemClock, logger);
-  const app = createApp({ config, ...runtime, clock: systemClock, logger });
+  const stopping = new AbortController();
+  const app = createApp({ config, ...runtime, clock: systemClock, logger, shutdown: stopping.signal });
   const server: Server = createHttpServer(app, config.httpTimeouts);
   server.listen(config.port, () => {
     logger.info(
@@ -41,6 +42,7 @@ async function serve(config: Config, logger: Logger): Promise<void> {
 
   const shutdown = (signal: string) => {
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    stopping.abort(); // revocation feed streams end; subscribers resume on another instance
     server.close(() => {
       void runtime.close().finally(() => process.exit(0));
     });

@@ -3,6 +3,8 @@ import { createAuditLog } from './audit/audit-log.ts';
 import { createMemoryThrottle, type AccountThrottle } from './auth/account-throttle.ts';
 import { createCredentialsService } from './auth/credentials.service.ts';
 import { createDeviceCookies } from './auth/device-cookie.ts';
+import { createClientsService } from './clients/clients.service.ts';
+import { createServiceClientRepository } from './clients/service-client.repository.ts';
 import type { Config } from './config/config.ts';
 import type { Db } from './database.ts';
 import type { Clock } from './lib/clock.ts';
@@ -61,6 +63,7 @@ export function createServices(deps: ServiceDeps) {
     audit,
     accessTokens,
     userRepository,
+    clients: createClientsService({ clients: createServiceClientRepository(db), audit, clock }),
     users: createUsersService({ users: userRepository, endSessions, audit, clock, passwords }),
     credentials: createCredentialsService({
       clock,

@@ -20,6 +20,8 @@ export const AUDIT_TYPES = [
   'user.disabled',
   'user.enabled',
   'key.rotated',
+  'client.created',
+  'client.deleted',
 ] as const;
 export type AuditType = (typeof AUDIT_TYPES)[number];
 

@@ -3,12 +3,14 @@ import type { Db } from '../database.ts';
 import * as initial from './migrations/0001_initial.ts';
 import * as auditEvents from './migrations/0002_audit_events.ts';
 import * as hardening from './migrations/0003_hardening.ts';
+import * as serviceClients from './migrations/0004_service_clients.ts';
 
 /** Migrations live in code (no directory scan), so they ship inside any bundle. */
 const MIGRATIONS: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_audit_events': auditEvents,
   '0003_hardening': hardening,
+  '0004_service_clients': serviceClients,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

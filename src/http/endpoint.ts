@@ -1,6 +1,8 @@
 import type { Request, RequestHandler, Response, Router } from 'express';
 import type { z } from 'zod';
-import { DomainError, type ErrorCode } from '../lib/errors.ts';
+import { DomainError, invalidClient, type ErrorCode } from '../lib/errors.ts';
+import { formBody } from './form-body.ts';
+import { jsonBody } from './json-body.ts';
 import { STATUS_OF } from './problem.ts';
 import { parse } from './validate.ts';
 
@@ -10,17 +12,30 @@ import { parse } from './validate.ts';
  * - `bearer`: a valid access token (`ctx.auth` holds its claims);
  * - `admin`: a valid access token with the `admin` role;
  * - `refresh`: a refresh token in the body or the HttpOnly cookie (with X-CSRF-Token);
- * - `metrics`: the METRICS_TOKEN.
+ * - `metrics`: the METRICS_TOKEN;
+ * - `client`: a service client's id and secret (HTTP Basic); `ctx.client` names it.
  */
-export type Access = 'public' | 'bearer' | 'admin' | 'refresh' | 'metrics';
+export type Access = 'public' | 'bearer' | 'admin' | 'refresh' | 'metrics' | 'client';
 
 /** The verified access-token claims (set by requireAuth; declared on Request in tokens/require-auth.ts). */
 export type Claims = NonNullable<Request['auth']>;
 
+/** The authenticated service client (set by the `client` guard; declared on Request in clients/require-client.ts). */
+export type ClientIdentity = NonNullable<Request['serviceClient']>;
+
 /** Response headers an endpoint sets, documented with it. */
 export type ResponseHeader = 'Set-Cookie' | 'Cache-Control';
 
-export type SuccessResponse = { description: string; schema?: z.ZodType; headers?: readonly ResponseHeader[] };
+export type SuccessResponse = {
+  description: string;
+  schema?: z.ZodType;
+  /** Default application/json. */
+  contentType?: string;
+  headers?: readonly ResponseHeader[];
+};
+
+/** How the body arrives: JSON everywhere, except the OAuth endpoints whose RFCs prescribe forms. */
+export type BodyType = 'json' | 'form';
 
 /** Success statuses with their body, and the error codes this endpoint itself may answer with. */
 export type Responses = { [status: number]: SuccessResponse } & { errors?: ErrorCode[] };
@@ -31,6 +46,8 @@ export interface EndpointContext<A extends Access, B, P, Q> {
   query: Q;
   /** The access token's claims on `bearer` and `admin` endpoints. */
   auth: A extends 'bearer' | 'admin' ? Claims : undefined;
+  /** The service client on `client` endpoints. */
+  client: A extends 'client' ? ClientIdentity : undefined;
   req: Request;
   res: Response;
 }
@@ -43,6 +60,8 @@ export interface EndpointDef<A extends Access, B, P, Q> {
   summary: string;
   description?: string;
   access: A;
+  /** Default 'json'. */
+  bodyType?: BodyType;
   body?: z.ZodType<B>;
   params?: z.ZodType<P>;
   query?: z.ZodType<Q>;
@@ -59,6 +78,7 @@ export interface Endpoint {
   summary: string;
   description?: string;
   access: Access;
+  bodyType: BodyType;
   body?: z.ZodType;
   params?: z.ZodType;
   query?: z.ZodType;
@@ -73,6 +93,7 @@ export interface Endpoint {
  */
 export function endpoint<A extends Access, B = undefined, P = undefined, Q = undefined>(def: EndpointDef<A, B, P, Q>): Endpoint {
   const bearer = def.access === 'bearer' || def.access === 'admin';
+  const client = def.access === 'client';
   return {
     method: def.method,
     path: def.path,
@@ -80,6 +101,7 @@ export function endpoint<A extends Access, B = undefined, P = undefined, Q = und
     summary: def.summary,
     ...(def.description ? { description: def.description } : {}),
     access: def.access,
+    bodyType: def.bodyType ?? 'json',
     ...(def.body ? { body: def.body } : {}),
     ...(def.params ? { params: def.params } : {}),
     ...(def.query ? { query: def.query } : {}),
@@ -90,10 +112,12 @@ export function endpoint<A extends Access, B = undefined, P = undefined, Q = und
         params: (def.params ? parse(def.params, req.params) : undefined) as P,
         query: (def.query ? parse(def.query, req.query) : undefined) as Q,
         auth: (bearer ? req.auth : undefined) as EndpointContext<A, B, P, Q>['auth'],
+        client: (client ? req.serviceClient : undefined) as EndpointContext<A, B, P, Q>['client'],
         req,
         res,
       };
       if (bearer && !ctx.auth) throw new DomainError('missing_token', 'This endpoint needs a Bearer access token.', { scheme: 'Bearer' });
+      if (client && !ctx.client) throw invalidClient();
       try {
         await def.handler(ctx);
       } catch (error) {
@@ -107,9 +131,13 @@ export function endpoint<A extends Access, B = undefined, P = undefined, Q = und
   };
 }
 
-/** Registers endpoints on a router, each behind the guards its access level needs. */
+/**
+ * Registers endpoints on a router: the body parser its body type needs (parsed before the guards
+ * run, as a refresh token or CSRF token may be in the body), then the guards of its access level.
+ */
 export function mountEndpoints(router: Router, endpoints: Endpoint[], guards: Record<Access, RequestHandler[]>): void {
+  const parsers: Record<BodyType, RequestHandler[]> = { json: jsonBody(), form: formBody() };
   for (const e of endpoints) {
-    router[e.method](e.path, ...guards[e.access], (req: Request, res: Response) => e.handle(req, res));
+    router[e.method](e.path, ...parsers[e.bodyType], ...guards[e.access], (req: Request, res: Response) => e.handle(req, res));
   }
 }

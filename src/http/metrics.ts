@@ -3,7 +3,7 @@ import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 const LOGIN_OUTCOMES = new Set(['success', 'invalid_credentials', 'account_disabled', 'rate_limited']);
 
 /** A registry per app (never prom-client's global one), so isolated apps in one process do not collide. */
-export function createMetrics(sizes: { revocationIndex: () => number; verifyCache: () => number }) {
+export function createMetrics(sizes: { revocationIndex: () => number; verifyCache: () => number; feedStreams: () => number }) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   new Gauge({
@@ -20,6 +20,14 @@ export function createMetrics(sizes: { revocationIndex: () => number; verifyCach
     registers: [registry],
     collect() {
       this.set(sizes.verifyCache());
+    },
+  });
+  new Gauge({
+    name: 'tessera_revocation_feed_streams',
+    help: 'Revocation feed (GET /api/revocations) streams open on this instance',
+    registers: [registry],
+    collect() {
+      this.set(sizes.feedStreams());
     },
   });
   const logins = new Counter({

@@ -32,6 +32,8 @@ const HEADER_DOCS: Record<
   },
 };
 
+const BASIC_CHALLENGE = { description: 'RFC 7617 challenge: `Basic realm="tessera"`.', schema: { type: 'string' as const } };
+
 const BEARER_401: ErrorCode[] = ['missing_token', 'invalid_token', 'token_expired', 'token_revoked'];
 
 /** The error codes an endpoint can answer with: its own, plus what its access level, body and limits imply. */
@@ -42,6 +44,7 @@ function errorCodesOf(e: Endpoint): ErrorCode[] {
   if (e.access === 'bearer' || e.access === 'admin') BEARER_401.forEach((c) => codes.add(c));
   if (e.access === 'admin') codes.add('insufficient_role');
   if (e.access === 'metrics') ['missing_token', 'invalid_token', 'not_found'].forEach((c) => codes.add(c as ErrorCode));
+  if (e.access === 'client') codes.add('invalid_client');
   // Every /api/auth request counts against the client's address (RATE_LIMIT_IP_MAX).
   if (e.path.startsWith('/api/auth/')) codes.add('rate_limited');
   return [...codes];
@@ -54,6 +57,7 @@ const SECURITY: Record<Endpoint['access'], Record<string, string[]>[]> = {
   // The refresh token comes in the body (no scheme) or the HttpOnly cookie.
   refresh: [{}, { refreshCookie: [] }],
   metrics: [{ metricsToken: [] }],
+  client: [{ clientBasic: [] }],
 };
 
 function responsesOf(e: Endpoint): Record<string, ResponseConfig> {
@@ -63,7 +67,8 @@ function responsesOf(e: Endpoint): Record<string, ResponseConfig> {
     out[status] = {
       description: spec.description,
       headers: Object.fromEntries([...(spec.headers ?? []), 'X-Request-Id' as const].map((h) => [h, HEADER_DOCS[h]])),
-      ...(spec.schema ? { content: { 'application/json': { schema: spec.schema } } } : {}),
+      ...(spec.schema ? { content: { [spec.contentType ?? 'application/json']: { schema: spec.schema } } } : {}),
+      ...(!spec.schema && spec.contentType ? { content: { [spec.contentType]: { schema: { type: 'string' } } } } : {}),
     };
   }
   const byStatus = new Map<number, ErrorCode[]>();
@@ -73,6 +78,7 @@ function responsesOf(e: Endpoint): Record<string, ResponseConfig> {
     if (status === 429) headers['Retry-After'] = HEADER_DOCS['Retry-After'];
     if (status === 401 && (e.access === 'bearer' || e.access === 'admin' || e.access === 'metrics'))
       headers['WWW-Authenticate'] = HEADER_DOCS['WWW-Authenticate'];
+    if (status === 401 && e.access === 'client') headers['WWW-Authenticate'] = BASIC_CHALLENGE;
     out[String(status)] = {
       description: `Problem: ${codes.map((c) => `\`${c}\``).join(', ')}`,
       headers,
@@ -80,6 +86,14 @@ function responsesOf(e: Endpoint): Record<string, ResponseConfig> {
     };
   }
   return out;
+}
+
+const BODY_CONTENT_TYPE = { json: 'application/json', form: 'application/x-www-form-urlencoded' } as const;
+
+function tagOf(path: string): string {
+  if (path.startsWith('/oauth/') || path === '/api/revocations') return 'services';
+  if (path.split('/')[2] === 'admin') return 'admin';
+  return path.startsWith('/api/') ? 'auth' : 'operations';
 }
 
 /**
@@ -100,6 +114,11 @@ export function createOpenApiDocument(endpoints: Endpoint[], info: { version: st
     name: 'refresh_token',
     description: 'The HttpOnly refresh cookie; requests that use it must send `X-CSRF-Token`.',
   });
+  registry.registerComponent('securitySchemes', 'clientBasic', {
+    type: 'http',
+    scheme: 'basic',
+    description: 'A service client’s `client_id` and `client_secret` (`tessera client create`), RFC 6749 §2.3.1.',
+  });
   registry.registerComponent('securitySchemes', 'metricsToken', { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN.' });
   const csrfHeader = z
     .string()
@@ -113,10 +132,10 @@ export function createOpenApiDocument(endpoints: Endpoint[], info: { version: st
       operationId: e.operationId,
       summary: e.summary,
       ...(e.description ? { description: e.description } : {}),
-      tags: [e.path.split('/')[2] === 'admin' ? 'admin' : e.path.startsWith('/api/') ? 'auth' : 'operations'],
+      tags: [tagOf(e.path)],
       security: SECURITY[e.access],
       request: {
-        ...(e.body ? { body: { required: e.access !== 'refresh', content: { 'application/json': { schema: e.body } } } } : {}),
+        ...(e.body ? { body: { required: e.access !== 'refresh', content: { [BODY_CONTENT_TYPE[e.bodyType]]: { schema: e.body } } } } : {}),
         ...(e.query ? { query: e.query as z.ZodObject } : {}),
         ...(e.params ? { params: e.params as z.ZodObject } : {}),
         ...(e.access === 'refresh' ? { headers: z.object({ 'X-CSRF-Token': csrfHeader.optional() }) } : {}),
@@ -136,6 +155,7 @@ export function createOpenApiDocument(endpoints: Endpoint[], info: { version: st
     tags: [
       { name: 'auth', description: 'Accounts, tokens and sessions' },
       { name: 'admin', description: 'User administration (role admin)' },
+      { name: 'services', description: 'For other services: introspection, revocation, the revocation feed (service clients)' },
       { name: 'operations', description: 'Health, metrics, keys and this document' },
     ],
   });

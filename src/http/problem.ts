@@ -24,6 +24,7 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   not_found: 404,
   internal_error: 500,
   last_admin: 409,
+  invalid_client: 401,
   unavailable: 503,
 };
 
@@ -62,6 +63,7 @@ function problemHeaders(error: DomainError): Record<string, string> {
   const headers: Record<string, string> = {};
   if (error.retryAfterSeconds !== undefined) headers['Retry-After'] = String(error.retryAfterSeconds);
   if (error.scheme === 'Bearer' && STATUS_OF[error.code] === 401) headers['WWW-Authenticate'] = bearerChallenge(error);
+  if (error.scheme === 'Basic' && STATUS_OF[error.code] === 401) headers['WWW-Authenticate'] = 'Basic realm="tessera"';
   return headers;
 }
 

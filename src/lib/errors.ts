@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'not_found'
   | 'internal_error'
   | 'last_admin'
+  | 'invalid_client'
   | 'unavailable';
 
 export interface FieldProblem {
@@ -27,7 +28,7 @@ export interface FieldProblem {
 }
 
 /** The credential scheme whose credentials were missing or refused (the edge answers with its challenge). */
-export type AuthScheme = 'Bearer';
+export type AuthScheme = 'Bearer' | 'Basic';
 
 /**
  * What every use case throws for an expected failure: a stable `code`, a public `detail`
@@ -85,3 +86,7 @@ export const bearerFailure = (code: 'missing_token' | 'invalid_token' | 'token_e
   new DomainError(code, detail, { scheme: 'Bearer' });
 
 export const unavailable = (detail: string, cause?: unknown) => new DomainError('unavailable', detail, { cause });
+
+/** A service client's HTTP Basic credentials are missing or wrong (RFC 6749 §5.2). */
+export const invalidClient = (detail = 'The client credentials are missing or wrong.') =>
+  new DomainError('invalid_client', detail, { scheme: 'Basic' });

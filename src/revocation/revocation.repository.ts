@@ -9,6 +9,9 @@ export interface Revocation {
   expiresAt: number;
 }
 
+/** A revocation row with its place in commit order (the feed's event id). */
+export type SequencedRevocation = Revocation & { seq: number };
+
 /** Any key for pg_advisory_xact_lock, as long as only revocation writers use it. */
 const REVOCATION_LOCK = 7_402_918_311;
 
@@ -38,7 +41,7 @@ export function createRevocationRepository(db: Db) {
     },
 
     /** Revocations committed after sequence number `after` that still cover live tokens, and the new cursor. */
-    async after(after: number, now: number): Promise<{ rows: Revocation[]; cursor: number }> {
+    async after(after: number, now: number): Promise<{ rows: SequencedRevocation[]; cursor: number }> {
       const rows = await db
         .selectFrom('revocations')
         .select(['seq', 'id', 'kind', 'createdAt', 'expiresAt'])
@@ -46,7 +49,16 @@ export function createRevocationRepository(db: Db) {
         .orderBy('seq')
         .execute();
       const cursor = rows.at(-1)?.seq ?? after;
-      return { rows: rows.filter((row) => row.expiresAt > now).map(({ seq: _seq, ...r }) => r), cursor };
+      return { rows: rows.filter((row) => row.expiresAt > now), cursor };
+    },
+
+    /** The highest sequence number committed (0 for none). */
+    async latest(): Promise<number> {
+      const row = await db
+        .selectFrom('revocations')
+        .select((eb) => eb.fn.max('seq').as('seq'))
+        .executeTakeFirst();
+      return Number(row?.seq ?? 0);
     },
 
     async prune(now: number): Promise<number> {

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Db } from '../database.ts';
 import type { Clock } from '../lib/clock.ts';
 import { createMemoryRevocationIndex, type RevocationIndex } from './revocation-index.ts';
-import { createRevocationRepository, type Revocation } from './revocation.repository.ts';
+import { createRevocationRepository, type Revocation, type SequencedRevocation } from './revocation.repository.ts';
 import type { RevocationBroadcast } from './redis-broadcast.ts';
 
 export interface Revocations {
@@ -17,6 +17,15 @@ export interface Revocations {
   start(): Promise<void>;
   /** One poll; exposed for tests. */
   poll(): Promise<void>;
+  /**
+   * Calls `listener` with the rows each poll reads, in sequence order (the revocation feed's
+   * live events). While anyone listens, a revocation made here is polled at once.
+   */
+  subscribe(listener: (rows: SequencedRevocation[]) => void): () => void;
+  /** Live revocations committed after sequence number `after` (the feed's catch-up). */
+  since(after: number): Promise<SequencedRevocation[]>;
+  /** The highest sequence number committed. */
+  latest(): Promise<number>;
   stop(): void;
 }
 
@@ -44,6 +53,7 @@ export function createRevocations(deps: {
   let timer: NodeJS.Timeout | undefined;
   let polling: Promise<void> | undefined;
   let lastPrune = 0;
+  const listeners = new Set<(rows: SequencedRevocation[]) => void>();
 
   const pollOnce = async () => {
     const startedAt = clock.now();
@@ -51,6 +61,15 @@ export function createRevocations(deps: {
       const read = await repo.after(cursor, startedAt);
       index.apply(read.rows);
       cursor = read.cursor;
+      if (read.rows.length > 0) {
+        for (const listener of listeners) {
+          try {
+            listener(read.rows);
+          } catch (error) {
+            logger.error({ err: error }, 'a revocation listener failed');
+          }
+        }
+      }
       if (startedAt - lastPrune > 60_000) {
         lastPrune = startedAt;
         await repo.prune(startedAt);
@@ -68,6 +87,10 @@ export function createRevocations(deps: {
     polling = next;
     return next;
   };
+  /** Feed subscribers hear of a revocation made here at once, not at the next poll. */
+  const pollForListeners = () => {
+    if (listeners.size > 0) void poll();
+  };
 
   return {
     index,
@@ -83,18 +106,23 @@ export function createRevocations(deps: {
       index.apply([revocation]);
       await repo.add([revocation]);
       deps.broadcast?.publish([revocation]);
+      pollForListeners();
     },
     applySessions(ids, now) {
       const revoked = ids.map((id) => ({ id, kind: 'sid' as const, createdAt: now, expiresAt: now + lifetimeMs }));
       index.apply(revoked);
       deps.broadcast?.publish(revoked);
+      pollForListeners();
     },
     async start() {
       // Every row still in the table: expired ones are pruned, so this is what may cover a live token.
       await poll();
       // After a Redis outage, read what was missed from the database straight away.
       deps.broadcast?.subscribe(
-        (revoked) => index.apply(revoked),
+        (revoked) => {
+          index.apply(revoked);
+          pollForListeners();
+        },
         () => void poll(),
       );
       timer = setInterval(() => {
@@ -103,6 +131,12 @@ export function createRevocations(deps: {
       timer.unref();
     },
     poll,
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    since: async (after) => (await repo.after(after, clock.now())).rows,
+    latest: () => repo.latest(),
     stop() {
       if (timer) clearInterval(timer);
       timer = undefined;

@@ -3,7 +3,7 @@ import helmet from 'helmet';
 import { docsAssets, docsEndpoints } from '../../src/http/docs.routes.ts';
 import { mountEndpoints, type Access } from '../../src/http/endpoint.ts';
 
-const NO_GUARDS: Record<Access, RequestHandler[]> = { public: [], bearer: [], admin: [], refresh: [], metrics: [] };
+const NO_GUARDS: Record<Access, RequestHandler[]> = { public: [], bearer: [], admin: [], refresh: [], metrics: [], client: [] };
 
 /**
  * The docs page and its assets mounted as app.ts mounts them, behind the same global helmet CSP,

@@ -4,7 +4,10 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { Express } from 'express';
 import request from 'supertest';
-import { createApp } from '../../src/app.ts';
+import { createApp, type AppDeps } from '../../src/app.ts';
+import { createAuditLog } from '../../src/audit/audit-log.ts';
+import { createClientsService } from '../../src/clients/clients.service.ts';
+import { createServiceClientRepository } from '../../src/clients/service-client.repository.ts';
 import type { Config } from '../../src/config/config.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
 import { createLogger } from '../../src/lib/logger.ts';
@@ -36,7 +39,10 @@ const BASE_ENV = {
  * PostgreSQL database in the postgres project), with a frozen clock.
  * `env` overrides settings exactly as the environment would.
  */
-export async function createTestApp(env: Record<string, string> = {}, options: { clock?: FakeClock } = {}): Promise<TestApp> {
+export async function createTestApp(
+  env: Record<string, string> = {},
+  options: { clock?: FakeClock; app?: Pick<AppDeps, 'feedHeartbeatMs' | 'shutdown'> } = {},
+): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-test-'));
   const database = await freshDatabase(dir);
   const config = loadConfig({ DATABASE_URL: database.url, DATA_DIR: dir, ...BASE_ENV, ...env });
@@ -50,7 +56,7 @@ export async function createTestApp(env: Record<string, string> = {}, options: {
   });
   const logger = createLogger(config.logLevel, sink);
   const runtime = await openRuntime(config, clock, logger);
-  const app = createApp({ config, ...runtime, clock, logger });
+  const app = createApp({ config, ...runtime, clock, logger, ...options.app });
   return {
     app,
     config,
@@ -121,4 +127,16 @@ export async function loginAsAdmin(t: TestApp) {
     .execute();
   const login = await request(t.app).post('/api/auth/login').send({ email, password: PASSWORD });
   return { email, userId: signup.body.user.id as string, accessToken: login.body.accessToken as string };
+}
+
+/** A service client (as `tessera client create` makes one) and its HTTP Basic header. */
+export async function createServiceClient(t: TestApp, name = 'orders-api') {
+  const db = t.runtime.database.db;
+  const service = createClientsService({
+    clients: createServiceClientRepository(db),
+    audit: createAuditLog(db, t.clock, createLogger('silent')),
+    clock: t.clock,
+  });
+  const { client, secret } = await service.create(name, { actorId: null, via: 'cli' });
+  return { id: client.id, secret, basic: `Basic ${Buffer.from(`${client.id}:${secret}`).toString('base64')}`, service };
 }

@@ -1,0 +1,107 @@
+import type { Response } from 'express';
+import type { Logger } from 'pino';
+import type { SequencedRevocation } from './revocation.repository.ts';
+import type { Revocations } from './revocations.ts';
+
+/** What the contract promises: a comment at least every 15 s keeps proxies from closing the stream. */
+export const FEED_HEARTBEAT_MS = 15_000;
+/** A subscriber this far behind is not reading: it is cut off and resumes with Last-Event-ID. */
+const MAX_BUFFERED_BYTES = 1 << 20;
+
+export interface RevocationFeed {
+  /** Streams to one subscriber until it leaves, its client is deleted, or the server shuts down. */
+  serve(res: Response, subscriber: { clientId: string; lastEventId: number }): Promise<void>;
+  /** Streams open now (a metric). */
+  size(): number;
+}
+
+const eventOf = (r: SequencedRevocation): string =>
+  `id: ${r.seq}\nevent: revocation\ndata: ${JSON.stringify({
+    kind: r.kind,
+    id: r.id,
+    createdAt: new Date(r.createdAt).toISOString(),
+    expiresAt: new Date(r.expiresAt).toISOString(),
+  })}\n\n`;
+
+/**
+ * The revocation feed (Server-Sent Events) for other services. The database sequence is the
+ * event id: on connect a subscriber gets every live revocation after its Last-Event-ID, then each
+ * row the poll reads (a revocation made on this instance is polled at once). It listens before
+ * it catches up and skips what it already sent, so nothing falls between the two and nothing
+ * comes twice.
+ */
+export function createRevocationFeed(deps: {
+  revocations: Revocations;
+  logger: Logger;
+  /** Re-checked at every heartbeat: a deleted client loses its stream. */
+  clientExists(id: string): Promise<boolean>;
+  heartbeatMs?: number;
+  /** Aborted when the server shuts down: streams end so the server can drain. */
+  shutdown?: AbortSignal;
+}): RevocationFeed {
+  const { revocations, logger } = deps;
+  const open = new Set<Response>();
+  deps.shutdown?.addEventListener('abort', () => {
+    for (const res of open) res.end();
+  });
+
+  return {
+    size: () => open.size,
+    async serve(res, { clientId, lastEventId }) {
+      // Ids above the newest row come from another database (restored, or reset): start over.
+      const start = lastEventId > (await revocations.latest()) ? 0 : lastEventId;
+      res.status(200);
+      res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
+      res.setHeader('Cache-Control', 'no-store');
+      res.setHeader('X-Accel-Buffering', 'no'); // nginx: pass events through as they come
+      res.flushHeaders();
+      res.write('retry: 2000\n\n');
+      open.add(res);
+
+      let sent = start;
+      let pending: SequencedRevocation[] | undefined = [];
+      const send = (rows: SequencedRevocation[]) => {
+        for (const row of rows) {
+          if (row.seq <= sent) continue;
+          res.write(eventOf(row));
+          sent = row.seq;
+        }
+        if (res.writableLength > MAX_BUFFERED_BYTES) {
+          logger.warn({ clientId }, 'revocation feed subscriber is not reading; closing its stream');
+          res.destroy();
+        }
+      };
+      const unsubscribe = revocations.subscribe((rows) => (pending ? pending.push(...rows) : send(rows)));
+      const heartbeat = setInterval(() => {
+        res.write(': keep-alive\n\n');
+        deps.clientExists(clientId).then(
+          (exists) => {
+            if (!exists) res.end();
+          },
+          (error: unknown) => logger.warn({ err: error, clientId }, 'cannot re-check a feed client; keeping its stream'),
+        );
+      }, deps.heartbeatMs ?? FEED_HEARTBEAT_MS);
+      heartbeat.unref();
+      const close = () => {
+        open.delete(res);
+        unsubscribe();
+        clearInterval(heartbeat);
+      };
+      res.on('close', close);
+      if (deps.shutdown?.aborted) res.end();
+      logger.info({ clientId, from: start }, 'revocation feed subscriber connected');
+
+      try {
+        send(await revocations.since(start));
+        const live = pending.sort((a, b) => a.seq - b.seq);
+        pending = undefined;
+        send(live);
+        res.write(`event: ready\ndata: ${JSON.stringify({ seq: sent })}\n\n`);
+      } catch (error) {
+        // The headers are out: end the stream, and the subscriber resumes from what it has.
+        logger.error({ err: error, clientId }, 'revocation feed catch-up failed; closing the stream');
+        res.end();
+      }
+    },
+  };
+}
