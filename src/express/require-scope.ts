@@ -24,7 +24,7 @@ export function requireScope(...scopes: string[]): RequestHandler {
     if (!claims) return next(bearerFailure('missing_token', 'This endpoint needs a Bearer access token.'));
     const granted = scopesOf(claims);
     if (!scopes.every((scope) => granted.has(scope))) {
-      return next(new DomainError('insufficient_scope', 'This resource needs a scope the token does not carry.'));
+      return next(new DomainError('insufficient_scope', 'This resource needs a scope the token does not carry.', { scheme: 'Bearer' }));
     }
     next();
   };

@@ -64,6 +64,9 @@ function problemHeaders(error: DomainError): Record<string, string> {
   if (error.retryAfterSeconds !== undefined) headers['Retry-After'] = String(error.retryAfterSeconds);
   if (error.scheme === 'Bearer' && STATUS_OF[error.code] === 401) headers['WWW-Authenticate'] = bearerChallenge(error);
   if (error.scheme === 'Basic' && STATUS_OF[error.code] === 401) headers['WWW-Authenticate'] = 'Basic realm="tessera"';
+  // RFC 6750 §3.1: a token that is fine but lacks a scope is a 403 with its own challenge.
+  if (error.scheme === 'Bearer' && error.code === 'insufficient_scope')
+    headers['WWW-Authenticate'] = 'Bearer realm="tessera", error="insufficient_scope"';
   return headers;
 }
 

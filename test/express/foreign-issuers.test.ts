@@ -190,6 +190,7 @@ describe('tokens from other identity providers', () => {
     const res = await get(api, '/scoped', await keycloakToken());
     expect(res.status).toBe(403);
     expect(res.body.code).toBe('insufficient_scope');
+    expect(res.headers['www-authenticate']).toBe('Bearer realm="tessera", error="insufficient_scope"');
     expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
     const both = await keycloakToken({ scope: 'orders:read orders:write' });
     expect((await get(api, '/scoped', both)).status).toBe(200);
