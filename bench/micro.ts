@@ -4,7 +4,7 @@
  *
  *   npm run bench:micro
  */
-import { createMemoryRevocationIndex } from '../src/revocation/revocation-index.ts';
+import { createMemoryRevocationIndex } from '../src/lib/revocation-index.ts';
 import { createAccessTokens } from '../src/tokens/access-token.ts';
 import { createHmacKeystore } from '../src/tokens/hmac-keystore.ts';
 import { generatePrivateKey, publicJwk, thumbprint } from '../src/tokens/key-material.ts';

@@ -1,13 +1,9 @@
 import { sql, type Kysely } from 'kysely';
+import type { Revocation } from '../lib/revocation-index.ts';
 import { isPostgres } from '../db/dialect.ts';
 import type { DatabaseSchema, Db } from '../database.ts';
 
-export interface Revocation {
-  id: string;
-  kind: 'sid' | 'jti';
-  createdAt: number;
-  expiresAt: number;
-}
+export type { Revocation };
 
 /** A revocation row with its place in commit order (the feed's event id). */
 export type SequencedRevocation = Revocation & { seq: number };

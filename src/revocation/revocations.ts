@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Db } from '../database.ts';
 import type { Clock } from '../lib/clock.ts';
-import { createMemoryRevocationIndex, type RevocationIndex } from './revocation-index.ts';
+import { createMemoryRevocationIndex, type RevocationIndex } from '../lib/revocation-index.ts';
 import { createRevocationRepository, type Revocation, type SequencedRevocation } from './revocation.repository.ts';
 import type { RevocationBroadcast } from './redis-broadcast.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createMemoryRevocationIndex } from '../../src/revocation/revocation-index.ts';
+import { createMemoryRevocationIndex } from '../../src/lib/revocation-index.ts';
 import { fakeClock } from '../helpers/clock.ts';
 
 describe('memory revocation index', () => {

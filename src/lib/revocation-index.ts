@@ -1,6 +1,16 @@
-import type { Revocation } from './revocation.repository.ts';
+/**
+ * A session ended (kind 'sid') or one access token revoked (kind 'jti'), until `expiresAt` (ms):
+ * by then every token it covers has expired. The server's rows and the feed's events alike.
+ */
+export interface Revocation {
+  id: string;
+  kind: 'sid' | 'jti';
+  createdAt: number;
+  expiresAt: number;
+}
 
 /**
+ * Shared by the server (fed by its poll) and the resource-server library (fed by the feed).
  * Answers "is this access token revoked?" on every authenticated request without I/O.
  * Holds only the ids of sessions ended (and tokens revoked) while their access tokens
  * can still be live, so its size is bounded by how many sessions end within one
