@@ -18,6 +18,9 @@ export interface RemoteKeystoreOptions {
   fetch?: FetchImplementation;
 }
 
+/** How soon an unknown `kid` may trigger another fetch after a failed one (one at a time in any case). */
+const RETRY_AFTER_FAILURE_MS = 1000;
+
 /**
  * The keys of a remote JWKS, for a resource server. jose's remote JWK set does the
  * fetching (timeouts, cache age); verification stays
@@ -35,6 +38,8 @@ export function createRemoteKeystore(options: RemoteKeystoreOptions): Verificati
   // Counted between unknown-kid reloads only: jose's own cooldown restarts at every fetch (the
   // routine refresh included), which would make a token under a just-published key wait.
   let lastUnknownKidReload = Number.NEGATIVE_INFINITY;
+  /** The last such reload failed (the auth server was unreachable): its error, until one succeeds. */
+  let failure: { error: unknown } | undefined;
   let inFlight: Promise<void> | undefined;
 
   const rebuild = () => {
@@ -80,10 +85,20 @@ export function createRemoteKeystore(options: RemoteKeystoreOptions): Verificati
     async reload({ onlyIfCool = false } = {}) {
       if (onlyIfCool) {
         const now = performance.now();
-        if (now - lastUnknownKidReload < cooldownMs) return false;
+        // After a failed fetch the key may well exist: say "outage" (503) and retry soon, rather
+        // than call a good token unknown (401) for a whole cooldown once the server is back.
+        if (failure) {
+          if (now - lastUnknownKidReload < RETRY_AFTER_FAILURE_MS) throw failure.error;
+        } else if (now - lastUnknownKidReload < cooldownMs) return false;
         lastUnknownKidReload = now;
       }
-      await fetchKeys();
+      try {
+        await fetchKeys();
+        failure = undefined;
+      } catch (error) {
+        failure = { error };
+        throw error;
+      }
       return true;
     },
   };
