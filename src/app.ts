@@ -24,6 +24,9 @@ import { requireRole } from './rbac/require-role.ts';
 import { feedEndpoints } from './revocation/feed.routes.ts';
 import { createRevocationFeed } from './revocation/revocation-feed.ts';
 import type { Revocations } from './revocation/revocations.ts';
+import { emailEndpoints } from './email/email.routes.ts';
+import { pagesEndpoints } from './email/pages.routes.ts';
+import type { MailDelivery } from './mail/delivery.ts';
 import { createServices } from './services.ts';
 import { sessionsEndpoints } from './sessions/sessions.routes.ts';
 import { jwksEndpoints } from './tokens/jwks.routes.ts';
@@ -48,6 +51,8 @@ export interface AppDeps {
   readiness?: Record<string, () => Promise<boolean>>;
   /** Aborted when the server begins to shut down: long-lived streams (the revocation feed) end so it can drain. */
   shutdown?: AbortSignal;
+  /** Mail out (runtime.ts); one from the configuration when absent. */
+  mail?: MailDelivery;
   /** The revocation feed's keep-alive interval (15 s; shorter in tests). */
   feedHeartbeatMs?: number;
 }
@@ -55,7 +60,16 @@ export interface AppDeps {
 /** Builds the Express app from explicit dependencies. Never listens; server.ts does. */
 export function createApp(deps: AppDeps): Express {
   const { config, database, keystore, revocations, clock, logger } = deps;
-  const services = createServices({ config, db: database.db, keystore, revocations, clock, logger, throttle: deps.throttle });
+  const services = createServices({
+    config,
+    db: database.db,
+    keystore,
+    revocations,
+    clock,
+    logger,
+    throttle: deps.throttle,
+    mail: deps.mail,
+  });
   const csrf = createCsrf(config);
   const feed = createRevocationFeed({
     revocations,
@@ -69,6 +83,7 @@ export function createApp(deps: AppDeps): Express {
     verifyCache: () => services.accessTokens.cacheSize(),
     feedStreams: () => feed.size(),
   });
+  services.mail.onOutcome((outcome) => metrics.mail(outcome));
   const limiters = deps.rateLimiters ?? createRateLimiters(config);
   const isRevoked = (claims: AccessClaims) => revocations.index.isRevoked(claims.sid, claims.jti);
   const reloadKeys = () => keystore.reload({ onlyIfCool: true });
@@ -102,6 +117,8 @@ export function createApp(deps: AppDeps): Express {
     ...jwksEndpoints({ keystore, maxAgeSeconds: Math.min(300, Math.floor(config.keyPollMs / 1000)) }),
     ...authEndpoints({ config, ...services, csrf, onLogin: (o) => metrics.login(o), onRefresh: (o) => metrics.refresh(o) }),
     ...sessionsEndpoints(services),
+    ...emailEndpoints({ ...services, mailLimits: limiters.mail }),
+    ...pagesEndpoints(),
     ...demoEndpoints(),
     ...adminEndpoints(services),
     ...oauthEndpoints({ accessTokens: services.accessTokens, isRevoked, reloadKeys, sessions: services.sessions }),

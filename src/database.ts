@@ -6,6 +6,7 @@ import type { RevocationTable } from './revocation/revocation.table.ts';
 import type { SigningKeyTable } from './tokens/signing-key.table.ts';
 import type { AuditEventTable } from './audit/audit-event.table.ts';
 import type { ServiceClientTable } from './clients/service-client.table.ts';
+import type { EmailLinkTable } from './email/email-link.table.ts';
 
 export interface DatabaseSchema {
   users: UserTable;
@@ -15,6 +16,7 @@ export interface DatabaseSchema {
   signingKeys: SigningKeyTable;
   auditEvents: AuditEventTable;
   serviceClients: ServiceClientTable;
+  emailLinks: EmailLinkTable;
 }
 
 export type Db = Kysely<DatabaseSchema>;

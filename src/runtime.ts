@@ -21,6 +21,8 @@ import { createRedisThrottle, type AccountThrottle } from './auth/account-thrott
 import { createServices } from './services.ts';
 import { createRedisClients } from './redis/redis-clients.ts';
 import { createRedisBroadcast } from './revocation/redis-broadcast.ts';
+import { createMailDelivery, type MailDelivery } from './mail/delivery.ts';
+import { createMailTransport } from './mail/transports.ts';
 
 export interface Runtime {
   database: DatabaseHandle;
@@ -30,6 +32,8 @@ export interface Runtime {
   rateLimiters?: RateLimiters;
   throttle?: AccountThrottle;
   readiness?: Record<string, () => Promise<boolean>>;
+  /** Mail out: SMTP_URL, or .eml files in MAIL_OUTBOX_DIR. */
+  mail: MailDelivery;
   close(): Promise<void>;
 }
 
@@ -104,8 +108,9 @@ export async function openRuntime(config: Config, clock: Clock, logger: Logger):
       ...(redis ? { broadcast: createRedisBroadcast(redis, logger) } : {}),
     });
     await revocations.start();
+    const mail = createMailDelivery({ transport: createMailTransport(config), logger });
     if (config.admin) {
-      const services = createServices({ config, db: database.db, keystore, revocations, clock, logger });
+      const services = createServices({ config, db: database.db, keystore, revocations, clock, logger, mail });
       await ensureAdmin({ users: services.users, repository: services.userRepository, logger }, config.admin);
     }
     // A rotation made elsewhere (CLI, another instance) is picked up within KEY_POLL_INTERVAL;
@@ -122,6 +127,7 @@ export async function openRuntime(config: Config, clock: Clock, logger: Logger):
       database,
       keystore,
       revocations,
+      mail,
       ...(redis
         ? {
             rateLimiters: createRateLimiters(config, (prefix) => new RedisRateLimitStore(redis.command, prefix), logger),
@@ -133,6 +139,7 @@ export async function openRuntime(config: Config, clock: Clock, logger: Logger):
         clearInterval(keyPoll);
         clearInterval(maintenance);
         revocations.stop();
+        mail.close();
         await redis?.close();
         await database.close();
       },

@@ -25,7 +25,13 @@ async function serve(config: Config, logger: Logger): Promise<void> {
   const server: Server = createHttpServer(app, config.httpTimeouts);
   server.listen(config.port, () => {
     logger.info(
-      { port: config.port, database: runtime.database.dialect, algorithm: config.jwt.algorithm, pid: process.pid },
+      {
+        port: config.port,
+        database: runtime.database.dialect,
+        algorithm: config.jwt.algorithm,
+        mail: runtime.mail.describe(),
+        pid: process.pid,
+      },
       'tessera listening',
     );
   });

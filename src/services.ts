@@ -6,6 +6,11 @@ import { createDeviceCookies } from './auth/device-cookie.ts';
 import { createClientsService } from './clients/clients.service.ts';
 import { createServiceClientRepository } from './clients/service-client.repository.ts';
 import type { Config } from './config/config.ts';
+import { createAccountEmailService } from './email/account-email.service.ts';
+import { createEmailLinkRepository } from './email/email-link.repository.ts';
+import { createMailDelivery, type MailDelivery } from './mail/delivery.ts';
+import { createTemplates } from './mail/templates.ts';
+import { createMailTransport } from './mail/transports.ts';
 import type { Db } from './database.ts';
 import type { Clock } from './lib/clock.ts';
 import type { Revocations } from './revocation/revocations.ts';
@@ -28,6 +33,8 @@ export interface ServiceDeps {
   logger: Logger;
   /** Shared (Redis) account throttle; per-process memory when absent. */
   throttle?: AccountThrottle | undefined;
+  /** Mail delivery (runtime.ts makes it from SMTP_URL / MAIL_OUTBOX_DIR); one from the config when absent. */
+  mail?: MailDelivery | undefined;
 }
 
 /**
@@ -57,12 +64,31 @@ export function createServices(deps: ServiceDeps) {
     ttlSeconds: config.jwt.refreshTtl,
     clockToleranceSeconds: config.jwt.clockTolerance,
   });
+  const mail = deps.mail ?? createMailDelivery({ transport: createMailTransport(config), logger });
   const throttle = deps.throttle ?? createMemoryThrottle({ max: config.rateLimit.accountMax, windowMs: config.rateLimit.windowMs }, clock);
 
   return {
     audit,
     accessTokens,
     userRepository,
+    mail,
+    accountEmail: createAccountEmailService({
+      settings: {
+        appUrl: config.appUrl,
+        verifyTtlMs: config.linkTtl.verify,
+        resetTtlMs: config.linkTtl.reset,
+        logLinks: config.env === 'development' && !config.mail.smtpUrl,
+      },
+      users: userRepository,
+      links: createEmailLinkRepository(db),
+      passwords,
+      endSessions,
+      audit,
+      clock,
+      logger,
+      mail,
+      templates: createTemplates(config.mail.templatesDir),
+    }),
     clients: createClientsService({ clients: createServiceClientRepository(db), audit, clock }),
     users: createUsersService({ users: userRepository, endSessions, audit, clock, passwords }),
     credentials: createCredentialsService({
@@ -74,6 +100,7 @@ export function createServices(deps: ServiceDeps) {
       passwords,
       devices: createDeviceCookies(config.jwt.refreshSecret, clock),
       endSessions,
+      requireVerifiedEmail: config.requireEmailVerification,
     }),
     sessions: createSessionsService({
       settings: {

@@ -22,6 +22,12 @@ export const AUDIT_TYPES = [
   'key.rotated',
   'client.created',
   'client.deleted',
+  'email.verification_sent',
+  'email.verified',
+  'password.reset_requested',
+  'password.reset',
+  'email.change_requested',
+  'email.changed',
 ] as const;
 export type AuditType = (typeof AUDIT_TYPES)[number];
 

@@ -14,6 +14,9 @@ import { UserResponse } from '../users/user.schemas.ts';
 import { toPublicUser } from '../users/user.ts';
 import { LoginBody, PasswordChangeBody, RefreshBody, SignupBody, TokenResponse } from './auth.schemas.ts';
 import type { CredentialsService } from './credentials.service.ts';
+import type { AccountEmailService } from '../email/account-email.service.ts';
+import { VerificationSent } from '../email/email.schemas.ts';
+import type { MailDelivery } from '../mail/delivery.ts';
 import { noStore, sendTokens } from './token-response.ts';
 
 export interface AuthRoutesDeps {
@@ -25,6 +28,8 @@ export interface AuthRoutesDeps {
   accessTokens: AccessTokens;
   onLogin(outcome: string): void;
   onRefresh(outcome: string): void;
+  accountEmail: AccountEmailService;
+  mail: MailDelivery;
 }
 
 const TOKENS = { schema: TokenResponse, headers: ['Set-Cookie', 'Cache-Control'] } as const;
@@ -64,13 +69,32 @@ export function authEndpoints(deps: AuthRoutesDeps): Endpoint[] {
       method: 'post',
       path: '/api/auth/signup',
       operationId: 'signup',
-      summary: 'Create an account (roles ["user"])',
+      summary: 'Create an account (roles ["user"]); a verification link goes to the address',
+      description:
+        'With REQUIRE_EMAIL_VERIFICATION=true the answer is `202 {"status":"verification_sent"}` for a new and for a taken address alike (the owner of a taken one gets a notice); otherwise `201` or `409 email_taken`.',
       access: 'public',
       body: SignupBody,
-      responses: { 201: { schema: UserResponse, description: 'The new user' }, errors: ['email_taken'] },
+      responses: {
+        201: { schema: UserResponse, description: 'The new user (REQUIRE_EMAIL_VERIFICATION=false)' },
+        202: { schema: VerificationSent, description: 'REQUIRE_EMAIL_VERIFICATION=true, whatever the address' },
+        errors: ['email_taken'],
+      },
       async handler({ body, req, res }) {
-        const user = await users.create(body, { actorId: null, via: 'self', ...clientInfo(req) });
-        res.status(201).json({ user: toPublicUser(user) });
+        const client = clientInfo(req);
+        let user;
+        try {
+          // Hashes the password before it looks for the address: a taken one costs the same time.
+          user = await users.create(body, { actorId: null, via: 'self', ...client });
+        } catch (error) {
+          if (!(config.requireEmailVerification && error instanceof DomainError && error.code === 'email_taken')) throw error;
+          res.status(202).json({ status: 'verification_sent' });
+          deps.mail.background(() => deps.accountEmail.signupTaken(body.email), 'signup notice');
+          return;
+        }
+        const created = user;
+        if (config.requireEmailVerification) res.status(202).json({ status: 'verification_sent' });
+        else res.status(201).json({ user: toPublicUser(created) });
+        deps.mail.background(() => deps.accountEmail.afterSignup(created, client), 'signup verification');
       },
     }),
 

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { NO_CLIENT, type ClientInfo } from '../lib/client-info.ts';
 import type { Clock } from '../lib/clock.ts';
-import { accountDisabled, invalidCredentials, rateLimited, validationFailed } from '../lib/errors.ts';
+import { accountDisabled, emailUnverified, invalidCredentials, rateLimited, validationFailed } from '../lib/errors.ts';
 import { newId } from '../lib/ids.ts';
 import { normalizeEmail } from '../users/email.ts';
 import type { PasswordHasher } from '../users/password.ts';
@@ -28,6 +28,8 @@ export function createCredentialsService(deps: {
   passwords: PasswordHasher;
   devices: DeviceCookies;
   endSessions: EndOtherSessions;
+  /** REQUIRE_EMAIL_VERIFICATION: a correct password of an unverified account gets 403 email_unverified. */
+  requireVerifiedEmail?: boolean;
 }) {
   const { clock, logger, users, throttle, audit, passwords, devices, endSessions } = deps;
   /** A hash to verify against when the email is unknown, so both failures cost the same. */
@@ -73,6 +75,10 @@ export function createCredentialsService(deps: {
       await audit.record({ type: 'login.failure', userId: found.user.id, ...client, details: { reason: 'disabled' } });
       throw accountDisabled();
     }
+    if (deps.requireVerifiedEmail && !found.user.emailVerified) {
+      await audit.record({ type: 'login.failure', userId: found.user.id, ...client, details: { reason: 'email_unverified' } });
+      throw emailUnverified();
+    }
     if (check.needsRehash) {
       const rehashed = await passwords.hash(password);
       if (await users.updatePasswordHash(found.user.id, rehashed, clock.now(), found.passwordHash)) {
@@ -103,6 +109,16 @@ export function createCredentialsService(deps: {
         verify(found, password, client),
       );
       return { user, deviceToken: devices.issue(user.email, passwordHash) };
+    },
+
+    /** Checks a signed-in user's password (throttled like a password change), e.g. before an email change. */
+    async confirmPassword(userId: string, password: string, client = NO_CLIENT): Promise<User> {
+      const found = await users.findCredentialsById(userId);
+      if (!found) throw invalidCredentials();
+      await throttled(`password:${userId}`, client, async () => {
+        if (!(await passwords.verify(found.passwordHash, password)).ok) throw invalidCredentials();
+      });
+      return found.user;
     },
 
     /** Changes the password after checking the current one (throttled); every other session ends. */

@@ -5,6 +5,9 @@ import type { Config } from '../config/config.ts';
 import { normalizeEmail } from '../users/email.ts';
 import { Email } from '../users/user.schemas.ts';
 import type { Actor, UsersService } from '../users/users.service.ts';
+import { createAuditLog } from '../audit/audit-log.ts';
+import { systemClock } from '../lib/clock.ts';
+import { createLogger } from '../lib/logger.ts';
 import { checkRoles, CliError, cliActor, cliUsers, collect, withDatabase, type Out } from './context.ts';
 
 const ImportBody = z.object({ email: Email, name: z.string().trim().min(1).max(100).optional() });
@@ -91,6 +94,30 @@ export function addUserCommands(program: Command, config: () => Config, out: Out
       await changeUser(opts.email, async (service, id, actor) => {
         await service.enable(id, actor);
         return `${normalizeEmail(opts.email)} is enabled`;
+      });
+    });
+  user
+    .command('verify')
+    .description("mark a user's email address verified (for an operator who has checked it another way)")
+    .requiredOption('--email <email>')
+    .action(async (opts: { email: string }) => {
+      const cfg = config();
+      await withDatabase(cfg, async (database) => {
+        const { repository } = cliUsers(cfg, database);
+        const found = await repository.findByEmail(normalizeEmail(opts.email));
+        if (!found) throw new CliError(`no user with email ${opts.email}`);
+        if (found.emailVerified) {
+          out(`${found.email} was already verified`);
+          return;
+        }
+        await repository.markEmailVerified(found.id, found.email, systemClock.now());
+        const actor = cliActor();
+        await createAuditLog(database.db, systemClock, createLogger('error')).record({
+          type: 'email.verified',
+          userId: found.id,
+          details: { via: 'cli', ...(actor.osUser ? { osUser: actor.osUser } : {}) },
+        });
+        out(`${found.email} is verified`);
       });
     });
 }

@@ -136,9 +136,14 @@ export function loadConfig(env: RawEnv) {
     // An origin that does not parse is already a problem (check()); it is left out here so that every problem is reported.
     corsOrigins: (s.corsOrigins ?? []).filter((origin) => URL.canParse(origin)).map((origin) => new URL(origin).origin),
     admin: email && password ? { email, password } : undefined,
+    mail: { ...s.mail, outboxDir: s.mail.outboxDir ?? resolve(s.dataDir, 'outbox') },
+    appUrl: (s.appUrl ?? `http://localhost:${s.port}`).replace(/\/+$/, ''),
     /** Notices about unsafe defaults, logged once at start. */
     warnings,
   };
+  if (production && !s.mail.smtpUrl) {
+    warnings.push(`SMTP_URL is not set: mails (verification, password reset) are written to ${config.mail.outboxDir} and not sent`);
+  }
   if (problems.length > 0) throw configError(problems);
   return config;
 }

@@ -4,6 +4,7 @@ import * as initial from './migrations/0001_initial.ts';
 import * as auditEvents from './migrations/0002_audit_events.ts';
 import * as hardening from './migrations/0003_hardening.ts';
 import * as serviceClients from './migrations/0004_service_clients.ts';
+import * as email from './migrations/0005_email.ts';
 
 /** Migrations live in code (no directory scan), so they ship inside any bundle. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -11,6 +12,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0002_audit_events': auditEvents,
   '0003_hardening': hardening,
   '0004_service_clients': serviceClients,
+  '0005_email': email,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

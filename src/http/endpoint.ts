@@ -66,6 +66,8 @@ export interface EndpointDef<A extends Access, B, P, Q> {
   params?: z.ZodType<P>;
   query?: z.ZodType<Q>;
   responses: Responses;
+  /** Middleware run after the body is parsed and the guards pass (per-address rate limits, say). */
+  use?: RequestHandler[];
   /** Writes the answer through `ctx.res`; thrown DomainErrors become problem documents. */
   handler(ctx: EndpointContext<A, B, P, Q>): Promise<void> | void;
 }
@@ -83,6 +85,7 @@ export interface Endpoint {
   params?: z.ZodType;
   query?: z.ZodType;
   responses: Responses;
+  use: RequestHandler[];
   handle(req: Request, res: Response): Promise<void>;
 }
 
@@ -106,6 +109,7 @@ export function endpoint<A extends Access, B = undefined, P = undefined, Q = und
     ...(def.params ? { params: def.params } : {}),
     ...(def.query ? { query: def.query } : {}),
     responses: def.responses,
+    use: def.use ?? [],
     async handle(req, res) {
       const ctx = {
         body: (def.body ? parse(def.body, req.body) : undefined) as B,
@@ -138,6 +142,6 @@ export function endpoint<A extends Access, B = undefined, P = undefined, Q = und
 export function mountEndpoints(router: Router, endpoints: Endpoint[], guards: Record<Access, RequestHandler[]>): void {
   const parsers: Record<BodyType, RequestHandler[]> = { json: jsonBody(), form: formBody() };
   for (const e of endpoints) {
-    router[e.method](e.path, ...parsers[e.bodyType], ...guards[e.access], (req: Request, res: Response) => e.handle(req, res));
+    router[e.method](e.path, ...parsers[e.bodyType], ...guards[e.access], ...e.use, (req: Request, res: Response) => e.handle(req, res));
   }
 }

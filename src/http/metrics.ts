@@ -42,8 +42,15 @@ export function createMetrics(sizes: { revocationIndex: () => number; verifyCach
     labelNames: ['outcome'] as const,
     registers: [registry],
   });
+  const mails = new Counter({
+    name: 'tessera_mail_total',
+    help: 'Mail delivery attempts by outcome: sent, retried (an attempt failed, another follows), failed (given up)',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
   return {
     registry,
+    mail: (outcome: 'sent' | 'retried' | 'failed') => mails.inc({ outcome }),
     /** Outcomes are error codes or 'success'; anything unexpected is counted as 'error' (bounded labels). */
     login: (outcome: string) => logins.inc({ outcome: LOGIN_OUTCOMES.has(outcome) ? outcome : 'error' }),
     refresh: (outcome: string) => refreshes.inc({ outcome }),

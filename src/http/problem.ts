@@ -25,6 +25,8 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   internal_error: 500,
   last_admin: 409,
   invalid_client: 401,
+  invalid_link: 400,
+  email_unverified: 403,
   unavailable: 503,
 };
 

@@ -12,6 +12,15 @@ const retryAfterSeconds = (req: Request, windowMs: number): number => {
 export interface RateLimiters {
   /** Every /api/auth request from one client address. (Per-account limits: auth/account-throttle.ts.) */
   perClient: RequestHandler;
+  /** The endpoints that send mail: per client address, then per target address (`email` or `newEmail`). */
+  mail: RequestHandler[];
+}
+
+/** The address a mail-sending request targets, as normalizeEmail (users/email.ts) spells it; http/ stays free of domain imports. */
+function targetAddress(body: unknown): string {
+  const fields = (body ?? {}) as { email?: unknown; newEmail?: unknown };
+  const value = typeof fields.email === 'string' ? fields.email : typeof fields.newEmail === 'string' ? fields.newEmail : '';
+  return value.normalize('NFKC').trim().toLowerCase().slice(0, 320);
 }
 
 /**
@@ -44,5 +53,19 @@ export function createRateLimiters(config: Config, makeStore?: (prefix: string) 
       limit: config.rateLimit.ipMax,
       keyGenerator: (req) => ipKeyGenerator(req.ip ?? 'unknown'),
     }),
+    // A tenth of the general budget per client, half the failed-login budget per address: enough
+    // for a person who mistyped, too little to flood an inbox or a mail server.
+    mail: [
+      rateLimit({
+        ...common('tessera:rl:mail-ip:'),
+        limit: Math.max(1, Math.floor(config.rateLimit.ipMax / 10)),
+        keyGenerator: (req) => ipKeyGenerator(req.ip ?? 'unknown'),
+      }),
+      rateLimit({
+        ...common('tessera:rl:mail-to:'),
+        limit: Math.max(1, Math.floor(config.rateLimit.accountMax / 2)),
+        keyGenerator: (req) => targetAddress(req.body),
+      }),
+    ],
   };
 }

@@ -20,6 +20,8 @@ export type ErrorCode =
   | 'internal_error'
   | 'last_admin'
   | 'invalid_client'
+  | 'invalid_link'
+  | 'email_unverified'
   | 'unavailable';
 
 export interface FieldProblem {
@@ -90,3 +92,9 @@ export const unavailable = (detail: string, cause?: unknown) => new DomainError(
 /** A service client's HTTP Basic credentials are missing or wrong (RFC 6749 §5.2). */
 export const invalidClient = (detail = 'The client credentials are missing or wrong.') =>
   new DomainError('invalid_client', detail, { scheme: 'Basic' });
+
+/** A mailed link that is unknown, used, expired, or no longer matches the account. */
+export const invalidLink = () => new DomainError('invalid_link', 'This link is invalid, expired or already used. Ask for a new one.');
+
+export const emailUnverified = () =>
+  new DomainError('email_unverified', 'Confirm your email address first: follow the link we sent, or ask for a new one.');

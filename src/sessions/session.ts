@@ -3,7 +3,8 @@ import type { SessionTable } from './session.table.ts';
 
 export type Session = Omit<Selectable<SessionTable>, 'revokeReason'>;
 
-export type EndReason = 'logout' | 'logout_all' | 'deleted' | 'password_change' | 'disabled' | 'reuse' | 'expired' | 'roles_changed';
+export type EndReason =
+  'logout' | 'logout_all' | 'deleted' | 'password_change' | 'disabled' | 'reuse' | 'expired' | 'roles_changed' | 'password_reset';
 
 export const isLive = (session: Session, now: number): boolean =>
   session.revokedAt === null && session.expiresAt > now && (session.absoluteExpiresAt === null || session.absoluteExpiresAt > now);

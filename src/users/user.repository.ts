@@ -30,6 +30,7 @@ const toUser = (row: Selectable<UserTable>): User => ({
   name: row.name,
   roles: JSON.parse(row.roles) as string[],
   disabled: Boolean(row.disabled),
+  emailVerified: Boolean(row.emailVerified),
   createdAt: row.createdAt,
 });
 
@@ -47,6 +48,7 @@ export function createUserRepository(db: Db) {
       name: string | null;
       passwordHash: string;
       roles: string[];
+      emailVerified?: boolean;
       now: number;
     }): Promise<User> {
       const row = {
@@ -56,6 +58,7 @@ export function createUserRepository(db: Db) {
         passwordHash: input.passwordHash,
         roles: JSON.stringify(input.roles),
         disabled: 0,
+        emailVerified: input.emailVerified ? 1 : 0,
         createdAt: input.now,
         updatedAt: input.now,
       };
@@ -86,6 +89,29 @@ export function createUserRepository(db: Db) {
 
     async findByEmail(email: string): Promise<User | undefined> {
       const row = await db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
+      return row && toUser(row);
+    },
+
+    /** Marks the address verified, if it is still the user's address (a link to an old address verifies nothing). */
+    async markEmailVerified(id: string, email: string, now: number): Promise<boolean> {
+      const result = await db
+        .updateTable('users')
+        .set({ emailVerified: 1, updatedAt: now })
+        .where('id', '=', id)
+        .where('email', '=', email)
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    },
+
+    /** Moves the account to a new (verified) address; EmailTakenError if another account has it. */
+    async changeEmail(id: string, email: string, now: number): Promise<User | undefined> {
+      try {
+        await db.updateTable('users').set({ email, emailVerified: 1, updatedAt: now }).where('id', '=', id).execute();
+      } catch (error) {
+        if (isUniqueViolation(error)) throw new EmailTakenError('email taken', { cause: error });
+        throw error;
+      }
+      const row = await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
       return row && toUser(row);
     },
 

@@ -31,6 +31,7 @@ export const UserSchema = z
     email: z.string(),
     name: z.string().nullable(),
     roles: z.array(z.string()),
+    emailVerified: z.boolean().meta({ description: 'The owner has followed a link sent to this address.' }),
     createdAt: z.string().meta({ format: 'date-time' }),
   })
   .meta({ id: 'User' });

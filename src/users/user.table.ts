@@ -9,6 +9,8 @@ export interface UserTable {
   roles: string;
   /** 0 or 1: SQLite has no boolean type. */
   disabled: Generated<number>;
+  /** 0 or 1: the owner has followed a verification (or reset) link sent to `email`. */
+  emailVerified: Generated<number>;
   createdAt: number;
   updatedAt: number;
 }

@@ -5,6 +5,7 @@ export interface User {
   name: string | null;
   roles: string[];
   disabled: boolean;
+  emailVerified: boolean;
   createdAt: number;
 }
 
@@ -14,6 +15,7 @@ export interface PublicUser {
   email: string;
   name: string | null;
   roles: string[];
+  emailVerified: boolean;
   createdAt: string;
 }
 
@@ -22,5 +24,6 @@ export const toPublicUser = (user: User): PublicUser => ({
   email: user.email,
   name: user.name,
   roles: user.roles,
+  emailVerified: user.emailVerified,
   createdAt: new Date(user.createdAt).toISOString(),
 });

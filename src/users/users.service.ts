@@ -101,6 +101,8 @@ export function createUsersService(deps: {
           name: input.name ?? null,
           passwordHash,
           roles: input.roles ?? DEFAULT_ROLES,
+          // An operator (CLI, ADMIN_EMAIL) vouches for the address; a signup must prove it.
+          emailVerified: actor.via !== 'self',
           now,
         });
       } catch (error) {

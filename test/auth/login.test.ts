@@ -45,6 +45,7 @@ describe('POST /api/auth/login', () => {
         email,
         name: null,
         roles: ['user'],
+        emailVerified: false,
         createdAt: new Date(t.clock.now()).toISOString(),
       });
       expect(JSON.stringify(res.body)).not.toMatch(/\$argon2|passwordHash/);

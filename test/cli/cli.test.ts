@@ -49,6 +49,26 @@ describe('tessera CLI', () => {
     await database.close();
   });
 
+  it('creates operator accounts verified, and verifies a signed-up address with user verify', async () => {
+    const c = cli();
+    expect(await c.run('user', 'create', '--email', 'op@example.com', '--password', 'long enough pw')).toBe(0);
+    const database = createDb(c.env.DATABASE_URL);
+    const verified = async (email: string) =>
+      (await database.db.selectFrom('users').select('emailVerified').where('email', '=', email).executeTakeFirstOrThrow()).emailVerified;
+    expect(await verified('op@example.com')).toBe(1);
+    await database.db.updateTable('users').set({ emailVerified: 0 }).execute(); // as a signup would be
+    expect(await c.run('user', 'verify', '--email', ' OP@example.com')).toBe(0);
+    expect(c.out.at(-1)).toBe('op@example.com is verified');
+    expect(await verified('op@example.com')).toBe(1);
+    expect(await c.run('user', 'verify', '--email', 'op@example.com')).toBe(0);
+    expect(c.out.at(-1)).toMatch(/already verified/);
+    expect(await c.run('user', 'verify', '--email', 'nobody@example.com')).toBe(1);
+    const events = await database.db.selectFrom('auditEvents').select(['type', 'details']).where('type', '=', 'email.verified').execute();
+    expect(events).toHaveLength(1);
+    expect(events[0]?.details).toContain('"via":"cli"');
+    await database.close();
+  });
+
   it('never takes the admin role from, or disables, the last enabled admin (409 last_admin)', async () => {
     const c = cli();
     expect(await c.run('user', 'create', '--email', 'root@example.com', '--password', 'long enough pw', '--role', 'admin')).toBe(0);

@@ -40,7 +40,15 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ NODE_ENV: 'production', JWT_REFRESH_SECRET: strong })).toThrow(/KEY_ENCRYPTION_SECRET/);
     const config = loadConfig({ NODE_ENV: 'production', JWT_REFRESH_SECRET: strong, KEY_ENCRYPTION_SECRET: strong });
     expect(config.cookieSecure).toBe(true);
-    expect(config.warnings).toEqual([]);
+    // The one thing production says without SMTP_URL (the contract): mails stay in the outbox.
+    expect(config.warnings).toEqual([expect.stringMatching(/^SMTP_URL is not set: .* written to .*outbox/)]);
+    const withSmtp = loadConfig({
+      NODE_ENV: 'production',
+      JWT_REFRESH_SECRET: strong,
+      KEY_ENCRYPTION_SECRET: strong,
+      SMTP_URL: 'smtps://u:p@mail.example.com',
+    });
+    expect(withSmtp.warnings).toEqual([]);
   });
 
   it('generates development secrets once, keeps them under DATA_DIR and warns', () => {

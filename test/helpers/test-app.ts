@@ -41,7 +41,7 @@ const BASE_ENV = {
  */
 export async function createTestApp(
   env: Record<string, string> = {},
-  options: { clock?: FakeClock; app?: Pick<AppDeps, 'feedHeartbeatMs' | 'shutdown'> } = {},
+  options: { clock?: FakeClock; app?: Pick<AppDeps, 'feedHeartbeatMs' | 'shutdown' | 'mail'> } = {},
 ): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-test-'));
   const database = await freshDatabase(dir);

@@ -87,6 +87,64 @@ const ENDPOINTS: Endpoint[] = [
     ],
   },
   {
+    name: 'POST /api/auth/email/verify/request',
+    method: 'post',
+    path: () => '/api/auth/email/verify/request',
+    base: () => ({ email: uniqueEmail('hostile-verify') }),
+    wrongTypes: [
+      { body: { email: 1 }, paths: ['email'] },
+      { body: { email: { $ne: '' } }, paths: ['email'] },
+    ],
+  },
+  {
+    name: 'POST /api/auth/email/verify',
+    method: 'post',
+    path: () => '/api/auth/email/verify',
+    base: () => ({ token: 'not-a-link-token' }),
+    wrongTypes: [
+      { body: { token: 1 }, paths: ['token'] },
+      { body: { token: ['a'] }, paths: ['token'] },
+    ],
+  },
+  {
+    name: 'POST /api/auth/password/forgot',
+    method: 'post',
+    path: () => '/api/auth/password/forgot',
+    base: () => ({ email: uniqueEmail('hostile-forgot') }),
+    wrongTypes: [
+      { body: { email: null }, paths: ['email'] },
+      { body: { email: ['x@example.com'] }, paths: ['email'] },
+    ],
+  },
+  {
+    name: 'POST /api/auth/password/reset',
+    method: 'post',
+    path: () => '/api/auth/password/reset',
+    base: () => ({ token: 'not-a-link-token', newPassword: 'another long password' }),
+    wrongTypes: [
+      { body: { token: 1, newPassword: false }, paths: ['token', 'newPassword'] },
+      { body: { token: { a: 1 }, newPassword: 12345678 }, paths: ['token', 'newPassword'] },
+    ],
+  },
+  {
+    name: 'POST /api/auth/email/change',
+    method: 'post',
+    path: () => '/api/auth/email/change',
+    auth: 'user',
+    base: () => ({ newEmail: uniqueEmail('hostile-change'), currentPassword: 'not the password' }),
+    wrongTypes: [
+      { body: { newEmail: 1, currentPassword: null }, paths: ['newEmail', 'currentPassword'] },
+      { body: { newEmail: ['a@example.com'], currentPassword: [PASSWORD] }, paths: ['newEmail', 'currentPassword'] },
+    ],
+  },
+  {
+    name: 'POST /api/auth/email/change/confirm',
+    method: 'post',
+    path: () => '/api/auth/email/change/confirm',
+    base: () => ({ token: 'not-a-link-token' }),
+    wrongTypes: [{ body: { token: 42 }, paths: ['token'] }],
+  },
+  {
     name: 'PUT /api/admin/users/:id/roles',
     method: 'put',
     path: () => `/api/admin/users/${user.userId}/roles`,

@@ -1,0 +1,124 @@
+import type { RequestHandler } from 'express';
+import { clientInfo } from '../http/client-info.ts';
+import { validationFailed } from '../lib/errors.ts';
+import { endpoint, type Endpoint } from '../http/endpoint.ts';
+import type { MailDelivery } from '../mail/delivery.ts';
+import { UserResponse } from '../users/user.schemas.ts';
+import { toPublicUser, type User } from '../users/user.ts';
+import type { ClientInfo } from '../lib/client-info.ts';
+import type { AccountEmailService } from './account-email.service.ts';
+import { Accepted, EmailBody, EmailChangeBody, LinkBody, ResetBody } from './email.schemas.ts';
+
+export interface EmailRoutesDeps {
+  accountEmail: AccountEmailService;
+  /** The current-password check (auth/credentials.service.ts), throttled as at login. */
+  credentials: { confirmPassword(userId: string, password: string, client: ClientInfo): Promise<User> };
+  mail: MailDelivery;
+  /** Per client address and per target address, on the endpoints that send mail. */
+  mailLimits: RequestHandler[];
+}
+
+const ACCEPTED = { status: 'accepted' } as const;
+
+/** Email verification, password reset and email change (links by mail; pages in pages.routes.ts). */
+export function emailEndpoints(deps: EmailRoutesDeps): Endpoint[] {
+  const { accountEmail, credentials, mail, mailLimits } = deps;
+  return [
+    endpoint({
+      method: 'post',
+      path: '/api/auth/email/verify/request',
+      operationId: 'requestVerification',
+      summary: 'Send a new verification link, if the address has an unverified account',
+      description: 'Always `202` (rate limits aside): the answer and its timing say nothing about the address.',
+      access: 'public',
+      body: EmailBody,
+      use: mailLimits,
+      responses: { 202: { schema: Accepted, description: 'Accepted' } },
+      handler({ body, req, res }) {
+        const client = clientInfo(req);
+        res.status(202).json(ACCEPTED);
+        mail.background(() => accountEmail.requestVerification(body.email, client), 'verify/request');
+      },
+    }),
+
+    endpoint({
+      method: 'post',
+      path: '/api/auth/email/verify',
+      operationId: 'verifyEmail',
+      summary: 'Verify an email address with the token of a verification link',
+      access: 'public',
+      body: LinkBody,
+      responses: { 200: { schema: UserResponse, description: 'The user, now verified' }, errors: ['invalid_link'] },
+      async handler({ body, req, res }) {
+        const user = await accountEmail.verify(body.token, clientInfo(req));
+        res.json({ user: toPublicUser(user) });
+      },
+    }),
+
+    endpoint({
+      method: 'post',
+      path: '/api/auth/password/forgot',
+      operationId: 'forgotPassword',
+      summary: 'Send a password-reset link, if the address has an account',
+      description: 'Always `202` (rate limits aside), with the same body and timing for unknown addresses.',
+      access: 'public',
+      body: EmailBody,
+      use: mailLimits,
+      responses: { 202: { schema: Accepted, description: 'Accepted' } },
+      handler({ body, req, res }) {
+        const client = clientInfo(req);
+        res.status(202).json(ACCEPTED);
+        mail.background(() => accountEmail.forgot(body.email, client), 'password/forgot');
+      },
+    }),
+
+    endpoint({
+      method: 'post',
+      path: '/api/auth/password/reset',
+      operationId: 'resetPassword',
+      summary: 'Set a new password with the token of a reset link; every session of the user ends',
+      access: 'public',
+      body: ResetBody,
+      responses: { 204: { description: 'Password set; log in with it' }, errors: ['invalid_link'] },
+      async handler({ body, req, res }) {
+        await accountEmail.reset(body.token, body.newPassword, clientInfo(req));
+        res.status(204).end();
+      },
+    }),
+
+    endpoint({
+      method: 'post',
+      path: '/api/auth/email/change',
+      operationId: 'requestEmailChange',
+      summary: 'Change the account’s address: a link goes to the new one, a notice to the old one',
+      description:
+        'The current password is checked (and throttled) as at login. An address that has another account gets the same `202`; its owner gets a notice, no link.',
+      access: 'bearer',
+      body: EmailChangeBody,
+      use: mailLimits,
+      responses: { 202: { schema: Accepted, description: 'Accepted' }, errors: ['invalid_credentials', 'rate_limited'] },
+      async handler({ auth, body, req, res }) {
+        const client = clientInfo(req);
+        const user = await credentials.confirmPassword(auth.sub, body.currentPassword, client);
+        if (body.newEmail === user.email) throw validationFailed([{ path: 'newEmail', message: 'This is already your address.' }]);
+        res.status(202).json(ACCEPTED);
+        // After the answer: a taken address (a notice, no link) must not answer faster than a free one.
+        mail.background(() => accountEmail.requestChange(user, body.newEmail, client), 'email/change');
+      },
+    }),
+
+    endpoint({
+      method: 'post',
+      path: '/api/auth/email/change/confirm',
+      operationId: 'confirmEmailChange',
+      summary: 'Move the account to the new address with the token of an email-change link',
+      access: 'public',
+      body: LinkBody,
+      responses: { 200: { schema: UserResponse, description: 'The user with the new address' }, errors: ['invalid_link', 'email_taken'] },
+      async handler({ body, req, res }) {
+        const user = await accountEmail.confirmChange(body.token, clientInfo(req));
+        res.json({ user: toPublicUser(user) });
+      },
+    }),
+  ];
+}
