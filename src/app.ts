@@ -15,6 +15,7 @@ import { mountEndpoints, type Access, type Endpoint } from './http/endpoint.ts';
 import { createErrorHandler } from './http/error-handler.ts';
 import { createRequestLog } from './http/request-log.ts';
 import { createMetrics } from './http/metrics.ts';
+import { mfaEndpoints } from './mfa/mfa.routes.ts';
 import { createOpenApiDocument } from './http/openapi.ts';
 import { metricsGuard, opsEndpoints } from './http/ops.routes.ts';
 import { createRateLimiters, type RateLimiters } from './http/rate-limit.ts';
@@ -115,7 +116,15 @@ export function createApp(deps: AppDeps): Express {
       document: () => (document ??= createOpenApiDocument(endpoints, { version: VERSION })),
     }),
     ...jwksEndpoints({ keystore, maxAgeSeconds: Math.min(300, Math.floor(config.keyPollMs / 1000)) }),
-    ...authEndpoints({ config, ...services, csrf, onLogin: (o) => metrics.login(o), onRefresh: (o) => metrics.refresh(o) }),
+    ...authEndpoints({
+      config,
+      ...services,
+      csrf,
+      onLogin: (o) => metrics.login(o),
+      onRefresh: (o) => metrics.refresh(o),
+      mfaChallenge: (user, client) => services.mfaLogin.challenge(user, client),
+    }),
+    ...mfaEndpoints({ config, csrf, mfa: services.mfa, mfaLogin: services.mfaLogin }),
     ...sessionsEndpoints(services),
     ...emailEndpoints({ ...services, mailLimits: limiters.mail }),
     ...pagesEndpoints(),

@@ -7,6 +7,7 @@ import type { SigningKeyTable } from './tokens/signing-key.table.ts';
 import type { AuditEventTable } from './audit/audit-event.table.ts';
 import type { ServiceClientTable } from './clients/service-client.table.ts';
 import type { EmailLinkTable } from './email/email-link.table.ts';
+import type { MfaChallengeTable, MfaRecoveryCodeTable, MfaTotpTable } from './mfa/mfa.table.ts';
 
 export interface DatabaseSchema {
   users: UserTable;
@@ -17,6 +18,9 @@ export interface DatabaseSchema {
   auditEvents: AuditEventTable;
   serviceClients: ServiceClientTable;
   emailLinks: EmailLinkTable;
+  mfaTotp: MfaTotpTable;
+  mfaRecoveryCodes: MfaRecoveryCodeTable;
+  mfaChallenges: MfaChallengeTable;
 }
 
 export type Db = Kysely<DatabaseSchema>;

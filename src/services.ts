@@ -3,6 +3,7 @@ import { createAuditLog } from './audit/audit-log.ts';
 import { createMemoryThrottle, type AccountThrottle } from './auth/account-throttle.ts';
 import { createCredentialsService } from './auth/credentials.service.ts';
 import { createDeviceCookies } from './auth/device-cookie.ts';
+import { createThrottled } from './auth/throttled.ts';
 import { createClientsService } from './clients/clients.service.ts';
 import { createServiceClientRepository } from './clients/service-client.repository.ts';
 import type { Config } from './config/config.ts';
@@ -13,6 +14,11 @@ import { createTemplates } from './mail/templates.ts';
 import { createMailTransport } from './mail/transports.ts';
 import type { Db } from './database.ts';
 import type { Clock } from './lib/clock.ts';
+import { createMfaKeys } from './mfa/mfa-keys.ts';
+import { createMfaLogin } from './mfa/mfa-login.service.ts';
+import { createMfaRepository } from './mfa/mfa.repository.ts';
+import { createMfaService } from './mfa/mfa.service.ts';
+import { createSecondFactor } from './mfa/second-factor.ts';
 import type { Revocations } from './revocation/revocations.ts';
 import { createEndSessions } from './sessions/end-sessions.ts';
 import { createSessionRepository } from './sessions/session.repository.ts';
@@ -67,6 +73,39 @@ export function createServices(deps: ServiceDeps) {
   const mail = deps.mail ?? createMailDelivery({ transport: createMailTransport(config), logger });
   const throttle = deps.throttle ?? createMemoryThrottle({ max: config.rateLimit.accountMax, windowMs: config.rateLimit.windowMs }, clock);
 
+  const credentials = createCredentialsService({
+    clock,
+    logger,
+    users: userRepository,
+    throttle,
+    audit,
+    passwords,
+    devices: createDeviceCookies(config.jwt.refreshSecret, clock),
+    endSessions,
+    requireVerifiedEmail: config.requireEmailVerification,
+  });
+  const sessions = createSessionsService({
+    settings: {
+      refreshTtlSeconds: config.jwt.refreshTtl,
+      reuseIntervalSeconds: config.jwt.refreshReuseInterval,
+      maxLifetimeSeconds: config.sessionMaxLifetime,
+    },
+    clock,
+    logger,
+    users: userRepository,
+    sessions: sessionRepository,
+    accessTokens,
+    refreshTokens,
+    revocations,
+    endSessions,
+    audit,
+  });
+  // MFA data at rest is keyed by KEY_ENCRYPTION_SECRET; HMAC mode has none, and uses JWT_REFRESH_SECRET (mfa-keys.ts).
+  const mfaKeys = createMfaKeys(config.jwt.keyEncryptionSecret ?? config.jwt.refreshSecret);
+  const mfaRepository = createMfaRepository(db);
+  const throttled = createThrottled({ throttle, audit, logger });
+  const factor = createSecondFactor({ repository: mfaRepository, keys: mfaKeys, throttled, audit, clock });
+
   return {
     audit,
     accessTokens,
@@ -91,32 +130,27 @@ export function createServices(deps: ServiceDeps) {
     }),
     clients: createClientsService({ clients: createServiceClientRepository(db), audit, clock }),
     users: createUsersService({ users: userRepository, endSessions, audit, clock, passwords }),
-    credentials: createCredentialsService({
-      clock,
-      logger,
+    credentials,
+    sessions,
+    mfa: createMfaService({
+      issuer: config.mfaIssuer,
+      repository: mfaRepository,
       users: userRepository,
-      throttle,
-      audit,
-      passwords,
-      devices: createDeviceCookies(config.jwt.refreshSecret, clock),
+      keys: mfaKeys,
+      factor,
+      throttled,
       endSessions,
-      requireVerifiedEmail: config.requireEmailVerification,
+      audit,
+      clock,
     }),
-    sessions: createSessionsService({
-      settings: {
-        refreshTtlSeconds: config.jwt.refreshTtl,
-        reuseIntervalSeconds: config.jwt.refreshReuseInterval,
-        maxLifetimeSeconds: config.sessionMaxLifetime,
-      },
-      clock,
-      logger,
+    mfaLogin: createMfaLogin({
+      repository: mfaRepository,
       users: userRepository,
-      sessions: sessionRepository,
-      accessTokens,
-      refreshTokens,
-      revocations,
-      endSessions,
+      factor,
+      startSession: (user, client, amr) => sessions.start(user, client, amr),
+      deviceTokenFor: (userId) => credentials.deviceTokenFor(userId),
       audit,
+      clock,
     }),
   };
 }

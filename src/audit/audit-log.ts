@@ -28,6 +28,14 @@ export const AUDIT_TYPES = [
   'password.reset',
   'email.change_requested',
   'email.changed',
+  'mfa.setup_started',
+  'mfa.enabled',
+  'mfa.disabled',
+  'mfa.recovery_codes_regenerated',
+  'mfa.reset',
+  'mfa.challenged',
+  'mfa.verified',
+  'mfa.failure',
 ] as const;
 export type AuditType = (typeof AUDIT_TYPES)[number];
 

@@ -12,11 +12,14 @@ import { bearerToken } from '../tokens/require-auth.ts';
 import type { UsersService } from '../users/users.service.ts';
 import { UserResponse } from '../users/user.schemas.ts';
 import { toPublicUser } from '../users/user.ts';
-import { LoginBody, PasswordChangeBody, RefreshBody, SignupBody, TokenResponse } from './auth.schemas.ts';
+import type { ClientInfo } from '../lib/client-info.ts';
+import type { User } from '../users/user.ts';
+import { LoginBody, LoginResponse, PasswordChangeBody, RefreshBody, SignupBody, TokenResponse } from './auth.schemas.ts';
 import type { CredentialsService } from './credentials.service.ts';
 import type { AccountEmailService } from '../email/account-email.service.ts';
 import { VerificationSent } from '../email/email.schemas.ts';
 import type { MailDelivery } from '../mail/delivery.ts';
+import { counted } from './counted.ts';
 import { noStore, sendTokens } from './token-response.ts';
 
 export interface AuthRoutesDeps {
@@ -30,6 +33,11 @@ export interface AuthRoutesDeps {
   onRefresh(outcome: string): void;
   accountEmail: AccountEmailService;
   mail: MailDelivery;
+  /**
+   * The second step for a user with MFA (mfa/mfa-login.service.ts): a single-use mfaToken. Passed
+   * in, so auth/ does not depend on mfa/.
+   */
+  mfaChallenge(user: User, client: ClientInfo): Promise<{ mfaToken: string; methods: string[] }>;
 }
 
 const TOKENS = { schema: TokenResponse, headers: ['Set-Cookie', 'Cache-Control'] } as const;
@@ -50,18 +58,6 @@ export function authEndpoints(deps: AuthRoutesDeps): Endpoint[] {
     if (!cookie) return undefined;
     csrf.check(req, sessions.readRefreshToken(cookie).sid);
     return cookie;
-  };
-
-  /** Counts an outcome in /metrics, then lets the error through. */
-  const counted = async <T>(count: (outcome: string) => void, work: () => Promise<T>): Promise<T> => {
-    try {
-      const result = await work();
-      count('success');
-      return result;
-    } catch (error) {
-      count(error instanceof DomainError ? error.code : 'error');
-      throw error;
-    }
   };
 
   return [
@@ -103,22 +99,35 @@ export function authEndpoints(deps: AuthRoutesDeps): Endpoint[] {
       path: '/api/auth/login',
       operationId: 'login',
       summary: 'Log in: access token, refresh token (body and/or HttpOnly cookie), CSRF cookie and device cookie',
+      description:
+        'For an account with MFA a correct password answers `{"mfaRequired": true, "mfaToken", "methods"}` and sets no cookie: POST /api/auth/mfa/verify finishes the login.',
       access: 'public',
       body: LoginBody,
       responses: {
-        200: { ...TOKENS, description: 'Tokens; Set-Cookie refresh_token, csrf_token and device' },
+        200: {
+          schema: LoginResponse,
+          description: 'Tokens; Set-Cookie refresh_token, csrf_token and device. Or, with MFA, the challenge (no cookies)',
+          headers: TOKENS.headers,
+        },
         errors: ['invalid_credentials', 'account_disabled'],
       },
       async handler({ body, req, res }) {
         const client = clientInfo(req);
-        const { issued, deviceToken } = await counted(
-          (outcome) => deps.onLogin(outcome),
+        const outcome = await counted(
+          (result) => deps.onLogin(result),
           async () => {
             const checked = await credentials.check(body.email, body.password, client, readCookie(req, deviceCookie));
+            if (checked.user.mfaEnabled) return { challenge: await deps.mfaChallenge(checked.user, client) };
             return { issued: await sessions.start(checked.user, client), deviceToken: checked.deviceToken };
           },
+          (result) => ('challenge' in result ? 'mfa_required' : 'success'),
         );
-        sendTokens(res, config, csrf, issued, deviceToken);
+        if ('challenge' in outcome) {
+          noStore(res);
+          res.status(200).json({ mfaRequired: true, ...outcome.challenge });
+          return;
+        }
+        sendTokens(res, config, csrf, outcome.issued, outcome.deviceToken);
       },
     }),
 

@@ -43,6 +43,17 @@ export const TokenResponse = z
   })
   .meta({ id: 'TokenResponse' });
 
+export const MfaChallengeResponse = z
+  .object({
+    mfaRequired: z.literal(true),
+    mfaToken: z.string().meta({ description: 'Single use, valid 5 minutes: send it with a code to POST /api/auth/mfa/verify.' }),
+    methods: z.array(z.enum(['totp', 'recovery_code'])),
+  })
+  .meta({ id: 'MfaChallengeResponse', description: 'The password was right and the account has MFA: no tokens and no cookies yet.' });
+
+/** Login answers with tokens, or, for an account with MFA, a challenge for the second step. */
+export const LoginResponse = z.union([TokenResponse, MfaChallengeResponse]).meta({ id: 'LoginResponse' });
+
 export const ProtectedResponse = z
   .object({ message: z.string(), user: z.object({ id: z.string(), roles: z.array(z.string()) }) })
   .meta({ id: 'ProtectedResponse' });

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { NO_CLIENT, type ClientInfo } from '../lib/client-info.ts';
 import type { Clock } from '../lib/clock.ts';
-import { accountDisabled, emailUnverified, invalidCredentials, rateLimited, validationFailed } from '../lib/errors.ts';
+import { accountDisabled, emailUnverified, invalidCredentials, validationFailed } from '../lib/errors.ts';
 import { newId } from '../lib/ids.ts';
 import { normalizeEmail } from '../users/email.ts';
 import type { PasswordHasher } from '../users/password.ts';
@@ -11,6 +11,7 @@ import type { UserRepository } from '../users/user.repository.ts';
 import type { User } from '../users/user.ts';
 import type { AccountThrottle } from './account-throttle.ts';
 import type { DeviceCookies } from './device-cookie.ts';
+import { createThrottled } from './throttled.ts';
 
 /** Ends every session of a user but one (sessions/end-sessions.ts); passed in, so auth/ does not write sessions itself. */
 export type EndOtherSessions = (target: { userId: string; except: string }, reason: 'password_change') => Promise<string[]>;
@@ -35,26 +36,7 @@ export function createCredentialsService(deps: {
   /** A hash to verify against when the email is unknown, so both failures cost the same. */
   const dummyHash = passwords.hash(`dummy-${newId(clock.now())}`);
 
-  /**
-   * Runs a password check under the account throttle: refused while the key is locked, a
-   * failure counted, a success clearing the count. A throttle outage (Redis down) is logged and
-   * does not stop logins.
-   */
-  const throttled = async <T>(key: string, client: ClientInfo, check: () => Promise<T>): Promise<T> => {
-    const lockedMs = await throttle.attempt(key).catch((error: unknown) => {
-      // The outage itself is logged once by the Redis client; one line per login would flood the log.
-      logger.debug({ err: error }, 'account throttle unavailable');
-      return 0;
-    });
-    if (lockedMs > 0) {
-      const seconds = Math.ceil(lockedMs / 1000);
-      await audit.record({ type: 'login.locked', ...client, details: { scope: key.slice(0, key.indexOf(':')), seconds } });
-      throw rateLimited(seconds);
-    }
-    const result = await check();
-    await throttle.succeed(key).catch(() => {});
-    return result;
-  };
+  const throttled = createThrottled({ throttle, audit, logger });
 
   type Credentials = Awaited<ReturnType<UserRepository['findCredentialsByEmail']>>;
 
@@ -109,6 +91,15 @@ export function createCredentialsService(deps: {
         verify(found, password, client),
       );
       return { user, deviceToken: devices.issue(user.email, passwordHash) };
+    },
+
+    /**
+     * A device cookie value for a user who has just completed a login whose last step was not
+     * the password (the second factor): bound, like every device token, to the current password.
+     */
+    async deviceTokenFor(userId: string): Promise<string | undefined> {
+      const found = await users.findCredentialsById(userId);
+      return found && devices.issue(found.user.email, found.passwordHash);
     },
 
     /** Checks a signed-in user's password (throttled like a password change), e.g. before an email change. */

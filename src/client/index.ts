@@ -130,6 +130,18 @@ export function createTesseraClient(options: TesseraClientOptions) {
     });
   };
 
+  /** Takes the session a login (or its MFA step) answered with; an MFA challenge is returned as it came. */
+  const adoptLogin = async (res: Response): Promise<TokenSet> => {
+    if (!res.ok) throw await problem(res);
+    const tokens = (await res.json()) as TokenSet;
+    if (!tokens.accessToken) return tokens; // mfaRequired: no session yet (verifyMfa finishes it)
+    if (cookieMode && !tokens.csrfToken && !readCsrf()) throw new TesseraError(0, 'cookie_mode_unavailable', COOKIE_MODE_UNAVAILABLE);
+    adopt(tokens);
+    freshLogin = true;
+    tabs?.post({ type: 'tokens', accessToken: tokens.accessToken, csrfToken: currentCsrf(), login: true });
+    return tokens;
+  };
+
   return {
     get accessToken() {
       return accessToken;
@@ -138,17 +150,16 @@ export function createTesseraClient(options: TesseraClientOptions) {
     /**
      * In cookie mode, a successful login that leaves no CSRF token (none in the body, no readable
      * cookie) throws TesseraError `cookie_mode_unavailable` (status 0): refreshes could never work.
+     * For an account with MFA it resolves to `{ mfaRequired: true, mfaToken, methods }` and
+     * starts no session: call verifyMfa(mfaToken, code).
      */
     async login(email: string, password: string): Promise<TokenSet> {
-      const res = await post('/api/auth/login', { email, password });
-      if (!res.ok) throw await problem(res);
-      const tokens = (await res.json()) as TokenSet;
-      if (!tokens.accessToken) return tokens; // mfaRequired: no session yet
-      if (cookieMode && !tokens.csrfToken && !readCsrf()) throw new TesseraError(0, 'cookie_mode_unavailable', COOKIE_MODE_UNAVAILABLE);
-      adopt(tokens);
-      freshLogin = true;
-      tabs?.post({ type: 'tokens', accessToken: tokens.accessToken, csrfToken: currentCsrf(), login: true });
-      return tokens;
+      return adoptLogin(await post('/api/auth/login', { email, password }));
+    },
+
+    /** The second step of a login with MFA: the `mfaToken` login returned and a TOTP or recovery code. */
+    async verifyMfa(mfaToken: string, code: string): Promise<TokenSet> {
+      return adoptLogin(await post('/api/auth/mfa/verify', { mfaToken, code }));
     },
 
     /** One refresh at a time: concurrent callers (and, in cookie mode, other tabs) share the one in flight. */

@@ -37,4 +37,11 @@ export interface TokenSet {
   /** Present whenever the server set cookies: the session's CSRF token for cookie mode. */
   csrfToken?: string;
   user: { id: string; email: string; roles: string[] };
+  /**
+   * For an account with MFA, login() answers with these instead of tokens (no session yet):
+   * finish with verifyMfa(mfaToken, code).
+   */
+  mfaRequired?: true;
+  mfaToken?: string;
+  methods?: string[];
 }

@@ -137,12 +137,7 @@ export const settings = {
     }),
   },
   rateLimit: {
-    windowMs: setting({
-      env: 'RATE_LIMIT_WINDOW',
-      type: duration('ms'),
-      default: '15m',
-      meaning: 'window of the rate-limit counters',
-    }),
+    windowMs: setting({ env: 'RATE_LIMIT_WINDOW', type: duration('ms'), default: '15m', meaning: 'window of the rate-limit counters' }),
     accountMax: setting({
       env: 'RATE_LIMIT_ACCOUNT_MAX',
       type: int(1, 1_000_000),
@@ -228,6 +223,7 @@ export const settings = {
     }),
     reset: setting({ env: 'RESET_LINK_TTL', type: duration('ms'), default: '30m', meaning: 'lifetime of password-reset links' }),
   },
+  mfaIssuer: setting({ env: 'MFA_ISSUER', type: text, default: 'Tessera', meaning: 'issuer shown by authenticator apps (MFA setup)' }),
   httpTimeouts: {
     headersMs: setting({
       env: 'HTTP_HEADERS_TIMEOUT',

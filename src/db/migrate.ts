@@ -5,6 +5,7 @@ import * as auditEvents from './migrations/0002_audit_events.ts';
 import * as hardening from './migrations/0003_hardening.ts';
 import * as serviceClients from './migrations/0004_service_clients.ts';
 import * as email from './migrations/0005_email.ts';
+import * as mfa from './migrations/0006_mfa.ts';
 
 /** Migrations live in code (no directory scan), so they ship inside any bundle. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -13,6 +14,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0003_hardening': hardening,
   '0004_service_clients': serviceClients,
   '0005_email': email,
+  '0006_mfa': mfa,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

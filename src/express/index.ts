@@ -13,6 +13,7 @@ import { createRemoteKeystore } from './remote-keystore.ts';
 import { createRevocationCheck } from './revocation-check.ts';
 import type { RevocationFeedOptions } from './revocation-options.ts';
 import { requireScope } from './require-scope.ts';
+import { requireAmr } from './require-amr.ts';
 import type { RolesClaim } from './roles-claim.ts';
 import { foreignProfile, isTesseraShape, tesseraProfile } from './token-profile.ts';
 
@@ -20,7 +21,7 @@ export type { AccessClaims, VerifiedClaims } from '../tokens/claims.ts';
 export type { RolesClaim } from './roles-claim.ts';
 export type { FeedLogger, RevocationFeedOptions } from './revocation-options.ts';
 export { closeRevocationFeeds } from './feed-registry.ts';
-export { requireRole, requireScope };
+export { requireAmr, requireRole, requireScope };
 
 const DEFAULT_CACHE_SIZE = 10_000;
 
@@ -82,6 +83,12 @@ export interface RequireAuthOptions {
    * shutdown: an open stream keeps its connection (not its timers) alive.
    */
   revocations?: RevocationFeedOptions;
+  /**
+   * RFC 8176 methods the token's login must have proved (its `amr` claim), e.g. `['otp']`: only
+   * tokens from a login with a second factor pass, others get `403 mfa_required`. The same as
+   * `requireAmr(...)` after requireAuth.
+   */
+  amr?: string[];
   clock?: Clock;
 }
 
@@ -125,7 +132,7 @@ export function requireAuth(options: RequireAuthOptions): RequestHandler {
     verify = (token) => tokens.verify(token);
   }
   const isRevoked = revocationCheck(options, clock);
-  return createRequireAuth<VerifiedClaims>({
+  const authenticate = createRequireAuth<VerifiedClaims>({
     verify,
     ...(isRevoked ? { isRevoked } : {}),
     reloadKeys: () =>
@@ -134,6 +141,9 @@ export function requireAuth(options: RequireAuthOptions): RequestHandler {
         throw unavailable('The signing keys cannot be fetched right now.', error);
       }),
   });
+  if (options.amr === undefined) return authenticate;
+  const methods = requireAmr(...options.amr);
+  return (req, res, next) => authenticate(req, res, (error?: unknown) => (error === undefined ? methods(req, res, next) : next(error)));
 }
 
 /**

@@ -1,6 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 
-const LOGIN_OUTCOMES = new Set(['success', 'invalid_credentials', 'account_disabled', 'rate_limited']);
+const LOGIN_OUTCOMES = new Set(['success', 'mfa_required', 'invalid_credentials', 'account_disabled', 'rate_limited']);
 
 /** A registry per app (never prom-client's global one), so isolated apps in one process do not collide. */
 export function createMetrics(sizes: { revocationIndex: () => number; verifyCache: () => number; feedStreams: () => number }) {

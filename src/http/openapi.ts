@@ -2,7 +2,7 @@ import { OpenAPIRegistry, OpenApiGeneratorV31, type ResponseConfig } from '@aste
 import { z } from 'zod';
 import type { ErrorCode } from '../lib/errors.ts';
 import type { Endpoint, ResponseHeader } from './endpoint.ts';
-import { STATUS_OF } from './problem.ts';
+import { statusOf } from './problem.ts';
 
 const Problem = z
   .object({
@@ -72,7 +72,11 @@ function responsesOf(e: Endpoint): Record<string, ResponseConfig> {
     };
   }
   const byStatus = new Map<number, ErrorCode[]>();
-  for (const code of errorCodesOf(e)) byStatus.set(STATUS_OF[code], [...(byStatus.get(STATUS_OF[code]) ?? []), code]);
+  const signedIn = e.access === 'bearer' || e.access === 'admin';
+  for (const code of errorCodesOf(e)) {
+    const status = statusOf(code, signedIn);
+    byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+  }
   for (const [status, codes] of [...byStatus].sort(([a], [b]) => a - b)) {
     const headers: Record<string, (typeof HEADER_DOCS)[keyof typeof HEADER_DOCS]> = { 'X-Request-Id': HEADER_DOCS['X-Request-Id'] };
     if (status === 429) headers['Retry-After'] = HEADER_DOCS['Retry-After'];

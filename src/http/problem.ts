@@ -27,8 +27,22 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   invalid_client: 401,
   invalid_link: 400,
   email_unverified: 403,
+  mfa_required: 403,
+  invalid_mfa_code: 401,
   unavailable: 503,
 };
+
+/**
+ * The one exception to one status per code, on routes whose caller is signed in (a Bearer token,
+ * which endpoint.ts marks with the Bearer scheme): a wrong second-factor code there is a mistake
+ * in the request (400), not a failed sign-in, and carries no challenge that would make a client
+ * refresh its token and retry. At POST /api/auth/mfa/verify (a login) it stays 401.
+ */
+const SIGNED_IN_STATUS_OF: Partial<Record<ErrorCode, number>> = { invalid_mfa_code: 400 };
+
+/** The status of an error code; `signedIn` on a Bearer route (see SIGNED_IN_STATUS_OF). */
+export const statusOf = (code: ErrorCode, signedIn = false): number =>
+  (signedIn ? SIGNED_IN_STATUS_OF[code] : undefined) ?? STATUS_OF[code];
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
@@ -61,21 +75,24 @@ function bearerChallenge(error: DomainError): string {
 }
 
 /** The response headers an error implies: Retry-After for limits, a challenge for refused credentials. */
-function problemHeaders(error: DomainError): Record<string, string> {
+function problemHeaders(error: DomainError, status: number): Record<string, string> {
   const headers: Record<string, string> = {};
   if (error.retryAfterSeconds !== undefined) headers['Retry-After'] = String(error.retryAfterSeconds);
-  if (error.scheme === 'Bearer' && STATUS_OF[error.code] === 401) headers['WWW-Authenticate'] = bearerChallenge(error);
-  if (error.scheme === 'Basic' && STATUS_OF[error.code] === 401) headers['WWW-Authenticate'] = 'Basic realm="tessera"';
+  if (error.scheme === 'Bearer' && status === 401) headers['WWW-Authenticate'] = bearerChallenge(error);
+  if (error.scheme === 'Basic' && status === 401) headers['WWW-Authenticate'] = 'Basic realm="tessera"';
   // RFC 6750 §3.1: a token that is fine but lacks a scope is a 403 with its own challenge.
   if (error.scheme === 'Bearer' && error.code === 'insufficient_scope')
     headers['WWW-Authenticate'] = 'Bearer realm="tessera", error="insufficient_scope"';
+  // A token from a login without the methods needed: RFC 9470's error name, in the contract's 403.
+  if (error.scheme === 'Bearer' && error.code === 'mfa_required')
+    headers['WWW-Authenticate'] = 'Bearer realm="tessera", error="insufficient_user_authentication"';
   return headers;
 }
 
 /** Writes an RFC 9457 problem document. Only the error's public parts are sent. */
 export function sendProblem(res: Response, error: DomainError): void {
-  const status = STATUS_OF[error.code];
-  for (const [name, value] of Object.entries(problemHeaders(error))) res.setHeader(name, value);
+  const status = statusOf(error.code, error.scheme === 'Bearer');
+  for (const [name, value] of Object.entries(problemHeaders(error, status))) res.setHeader(name, value);
   const body: Record<string, unknown> = {
     type: `https://tessera.dev/problems/${error.code.replaceAll('_', '-')}`,
     title: titleFor(status),

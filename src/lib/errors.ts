@@ -22,6 +22,8 @@ export type ErrorCode =
   | 'invalid_client'
   | 'invalid_link'
   | 'email_unverified'
+  | 'mfa_required'
+  | 'invalid_mfa_code'
   | 'unavailable';
 
 export interface FieldProblem {
@@ -98,3 +100,12 @@ export const invalidLink = () => new DomainError('invalid_link', 'This link is i
 
 export const emailUnverified = () =>
   new DomainError('email_unverified', 'Confirm your email address first: follow the link we sent, or ask for a new one.');
+
+/** A second-factor code (TOTP or recovery code) that is wrong, expired or already used. */
+export const invalidMfaCode = () => new DomainError('invalid_mfa_code', 'The code is wrong, expired or already used.');
+
+/** A valid access token from a login that did not prove the methods a resource needs (`amr`). */
+export const mfaRequired = (methods: readonly string[]) =>
+  new DomainError('mfa_required', `This resource needs a login with multi-factor authentication (amr: ${methods.join(', ')}).`, {
+    scheme: 'Bearer',
+  });

@@ -15,7 +15,10 @@ const SESSION_COLUMNS = [
   'revokedAt',
   'userAgent',
   'ip',
+  'amr',
 ] as const;
+
+const toSession = (row: Omit<Session, 'amr'> & { amr: string }): Session => ({ ...row, amr: JSON.parse(row.amr) as string[] });
 
 export interface NewSession {
   id: string;
@@ -25,6 +28,8 @@ export interface NewSession {
   absoluteExpiresAt: number | null;
   userAgent: string | null;
   ip: string | null;
+  /** The methods the login proved (RFC 8176); `["pwd"]`, the column's default, when absent. */
+  amr?: string[];
   tokenHash: string;
   tokenExpiresAt: number;
 }
@@ -78,6 +83,7 @@ export function createSessionRepository(db: Db) {
             revokeReason: null,
             userAgent: input.userAgent,
             ip: input.ip,
+            amr: JSON.stringify(input.amr ?? ['pwd']),
           })
           .execute();
         await addLiveToken(trx, {
@@ -90,7 +96,8 @@ export function createSessionRepository(db: Db) {
     },
 
     async find(id: string): Promise<Session | undefined> {
-      return db.selectFrom('sessions').select(SESSION_COLUMNS).where('id', '=', id).executeTakeFirst();
+      const row = await db.selectFrom('sessions').select(SESSION_COLUMNS).where('id', '=', id).executeTakeFirst();
+      return row && toSession(row);
     },
 
     /**
@@ -103,7 +110,7 @@ export function createSessionRepository(db: Db) {
     },
 
     async listLive(userId: string, now: number): Promise<Session[]> {
-      return db
+      const rows = await db
         .selectFrom('sessions')
         .select(SESSION_COLUMNS)
         .where('userId', '=', userId)
@@ -112,6 +119,7 @@ export function createSessionRepository(db: Db) {
         .where((eb) => eb.or([eb('absoluteExpiresAt', 'is', null), eb('absoluteExpiresAt', '>', now)]))
         .orderBy('createdAt', 'desc')
         .execute();
+      return rows.map(toSession);
     },
 
     /**

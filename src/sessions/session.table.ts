@@ -11,4 +11,6 @@ export interface SessionTable {
   revokeReason: string | null;
   userAgent: string | null;
   ip: string | null;
+  /** JSON array of the methods the login proved (RFC 8176 `amr`), copied into each access token of the session. */
+  amr: string;
 }

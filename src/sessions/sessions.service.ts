@@ -54,10 +54,10 @@ export function createSessionsService(deps: {
 }) {
   const { settings, clock, logger, users, sessions, accessTokens, refreshTokens, revocations, endSessions, audit } = deps;
 
-  const issue = (user: User, sessionId: string, refresh: { token: string; exp: number }): IssuedTokens => ({
+  const issue = (user: User, session: { id: string; amr: string[] }, refresh: { token: string; exp: number }): IssuedTokens => ({
     user,
-    sessionId,
-    accessToken: accessTokens.sign({ sub: user.id, roles: user.roles, sid: sessionId }).token,
+    sessionId: session.id,
+    accessToken: accessTokens.sign({ sub: user.id, roles: user.roles, sid: session.id, amr: session.amr }).token,
     accessExpiresIn: accessTokens.ttlSeconds,
     refreshToken: refresh.token,
     refreshExpiresIn: Math.max(0, refresh.exp - Math.floor(clock.now() / 1000)),
@@ -98,8 +98,11 @@ export function createSessionsService(deps: {
   return {
     readRefreshToken,
 
-    /** Starts a session for a user whose password was just checked. */
-    async start(user: User, client: ClientInfo): Promise<IssuedTokens> {
+    /**
+     * Starts a session for a user whose password (and, with MFA, a second factor) was just
+     * checked. `amr` (RFC 8176) names what was proven; the session keeps it for every refresh.
+     */
+    async start(user: User, client: ClientInfo, amr: string[] = ['pwd']): Promise<IssuedTokens> {
       const now = clock.now();
       const sessionId = newId(now);
       const absoluteExpiresAt = settings.maxLifetimeSeconds ? now + settings.maxLifetimeSeconds * 1000 : null;
@@ -113,6 +116,7 @@ export function createSessionsService(deps: {
         absoluteExpiresAt,
         userAgent: client.userAgent,
         ip: client.ip,
+        amr,
         tokenHash: sha256(refresh.token),
         tokenExpiresAt: refresh.claims.exp * 1000,
       });
@@ -126,7 +130,7 @@ export function createSessionsService(deps: {
         throw accountDisabled();
       }
       await audit.record({ type: 'login.success', userId: current.id, ...client, details: { sessionId } });
-      return issue(current, sessionId, { token: refresh.token, exp: refresh.claims.exp });
+      return issue(current, { id: sessionId, amr }, { token: refresh.token, exp: refresh.claims.exp });
     },
 
     /**
@@ -148,7 +152,7 @@ export function createSessionsService(deps: {
         sessionExpiresAt: expiresAt,
       };
       const result = await sessions.rotate({ ...stored, oldHash: sha256(token) });
-      if (result.outcome === 'rotated') return issue(user, session.id, { token: next.token, exp: next.claims.exp });
+      if (result.outcome === 'rotated') return issue(user, session, { token: next.token, exp: next.claims.exp });
       if (result.outcome === 'ended') throw ended();
       if (result.outcome === 'unknown') throw refreshFailed('invalid_token', 'The refresh token is not known.');
 
@@ -156,7 +160,7 @@ export function createSessionsService(deps: {
       if (graceMs > 0 && result.child !== null && !result.graceUsed && now - result.usedAt <= graceMs) {
         const again = await sessions.exchangeAgain({ ...stored, parentHash: sha256(token), childHash: result.child });
         if (again.outcome === 'ended') throw ended();
-        if (again.outcome === 'added') return issue(user, session.id, { token: next.token, exp: next.claims.exp });
+        if (again.outcome === 'added') return issue(user, session, { token: next.token, exp: next.claims.exp });
       }
       await endSessions({ sessionId: session.id }, 'reuse');
       await audit.record({ type: 'refresh.reuse_detected', userId: user.id, ...client, details: { sessionId: session.id } });

@@ -50,6 +50,7 @@ export interface TokenProfile<C> {
 function tesseraClaims(payload: Record<string, unknown>): AccessClaims {
   if (!isAccessClaims(payload)) throw new TokenError('invalid', 'The token lacks required claims.');
   Object.freeze(payload.roles);
+  if (payload.amr) Object.freeze(payload.amr);
   return Object.freeze(payload);
 }
 

@@ -43,7 +43,8 @@ export function createAccessTokens(options: AccessTokenOptions) {
     verify: (token: string) => verifier.verify(token),
     cacheSize: () => verifier.cacheSize(),
 
-    sign(subject: { sub: string; roles: string[]; sid: string }): { token: string; claims: AccessClaims } {
+    /** `amr`: the methods the session's login proved (RFC 8176), `["pwd"]` unless told otherwise. */
+    sign(subject: { sub: string; roles: string[]; sid: string; amr?: string[] }): { token: string; claims: AccessClaims } {
       const iat = Math.floor(clock.now() / 1000);
       const claims: AccessClaims = {
         iss: issuer,
@@ -51,6 +52,7 @@ export function createAccessTokens(options: AccessTokenOptions) {
         sub: subject.sub,
         roles: subject.roles,
         sid: subject.sid,
+        amr: subject.amr ?? ['pwd'],
         jti: newId(clock.now()),
         iat,
         exp: iat + ttlSeconds,

@@ -9,6 +9,12 @@ export interface AccessClaims {
   iat: number;
   exp: number;
   nbf?: number;
+  /**
+   * RFC 8176 methods the login proved: `["pwd"]`, or `["pwd", "otp"]` after a second factor.
+   * Every token Tessera issues carries it; optional when verifying, so that tokens issued before
+   * it existed (and the library's default `requiredClaims`) keep working.
+   */
+  amr?: string[];
 }
 
 /**
@@ -29,7 +35,11 @@ export type VerifiedClaims = {
   [claim: string]: unknown;
 };
 
-/** The claims every Tessera access token carries: requireAuth's default `requiredClaims`. */
+/**
+ * The claims every Tessera access token carries: requireAuth's default `requiredClaims`. `amr` is
+ * left out on purpose: it is checked where present (a list of names) and required only by
+ * `requireAmr` / requireAuth's `amr` option.
+ */
 export const TESSERA_CLAIMS: readonly string[] = ['iss', 'aud', 'sub', 'exp', 'iat', 'jti', 'sid', 'roles'];
 
 const isString = (value: unknown): value is string => typeof value === 'string' && value.length > 0;
@@ -45,6 +55,7 @@ export function isAccessClaims(payload: Record<string, unknown>): payload is Rec
     isString(payload.jti) &&
     typeof payload.iat === 'number' &&
     typeof payload.exp === 'number' &&
-    isStringList(payload.roles)
+    isStringList(payload.roles) &&
+    (payload.amr === undefined || isStringList(payload.amr))
   );
 }

@@ -1,15 +1,6 @@
-import {
-  createCipheriv,
-  createDecipheriv,
-  createHash,
-  createPrivateKey,
-  createPublicKey,
-  generateKeyPairSync,
-  randomBytes,
-  type JsonWebKey,
-  type KeyObject,
-} from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type JsonWebKey, type KeyObject } from 'node:crypto';
 import type { Algorithm } from '../lib/algorithms.ts';
+import { open, seal } from '../lib/sealed-box.ts';
 
 /** Generates a private key for an asymmetric algorithm (RSA at 2048 bits, the RFC 7518 minimum). */
 export function generatePrivateKey(alg: Exclude<Algorithm, `HS${string}`>): KeyObject {
@@ -42,22 +33,17 @@ export function thumbprint(jwk: JsonWebKey): string {
 
 const encryptionKey = (secret: Buffer): Buffer => createHash('sha256').update(secret).digest();
 
-/** AES-256-GCM under KEY_ENCRYPTION_SECRET: `iv.tag.ciphertext`, each base64url. */
+/** AES-256-GCM under KEY_ENCRYPTION_SECRET (lib/sealed-box.ts): `iv.tag.ciphertext`, each base64url, the kid as associated data. */
 export function encryptPrivateKey(privateKey: KeyObject, secret: Buffer, kid: string): string {
-  const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', encryptionKey(secret), iv);
-  cipher.setAAD(Buffer.from(kid));
-  const der = privateKey.export({ format: 'der', type: 'pkcs8' });
-  const ciphertext = Buffer.concat([cipher.update(der), cipher.final()]);
-  return [iv, cipher.getAuthTag(), ciphertext].map((part) => part.toString('base64url')).join('.');
+  return seal(privateKey.export({ format: 'der', type: 'pkcs8' }), encryptionKey(secret), kid);
 }
 
 export function decryptPrivateKey(sealed: string, secret: Buffer, kid: string): KeyObject {
-  const [iv, tag, ciphertext] = sealed.split('.').map((part) => Buffer.from(part, 'base64url'));
-  if (!iv || !tag || !ciphertext) throw new Error(`signing key ${kid} is not in the expected format`);
-  const decipher = createDecipheriv('aes-256-gcm', encryptionKey(secret), iv);
-  decipher.setAAD(Buffer.from(kid));
-  decipher.setAuthTag(tag);
-  const der = Buffer.concat([decipher.update(ciphertext), decipher.final()]);
+  let der: Buffer;
+  try {
+    der = open(sealed, encryptionKey(secret), kid);
+  } catch (error) {
+    throw new Error(`signing key ${kid} cannot be decrypted (is KEY_ENCRYPTION_SECRET the one it was stored with?)`, { cause: error });
+  }
   return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
 }

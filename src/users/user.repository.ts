@@ -31,6 +31,7 @@ const toUser = (row: Selectable<UserTable>): User => ({
   roles: JSON.parse(row.roles) as string[],
   disabled: Boolean(row.disabled),
   emailVerified: Boolean(row.emailVerified),
+  mfaEnabled: Boolean(row.mfaEnabled),
   createdAt: row.createdAt,
 });
 
@@ -59,6 +60,7 @@ export function createUserRepository(db: Db) {
         roles: JSON.stringify(input.roles),
         disabled: 0,
         emailVerified: input.emailVerified ? 1 : 0,
+        mfaEnabled: 0,
         createdAt: input.now,
         updatedAt: input.now,
       };

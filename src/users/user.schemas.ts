@@ -32,6 +32,7 @@ export const UserSchema = z
     name: z.string().nullable(),
     roles: z.array(z.string()),
     emailVerified: z.boolean().meta({ description: 'The owner has followed a link sent to this address.' }),
+    mfaEnabled: z.boolean().meta({ description: 'Login asks for a second factor (TOTP or recovery code).' }),
     createdAt: z.string().meta({ format: 'date-time' }),
   })
   .meta({ id: 'User' });

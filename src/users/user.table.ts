@@ -11,6 +11,8 @@ export interface UserTable {
   disabled: Generated<number>;
   /** 0 or 1: the owner has followed a verification (or reset) link sent to `email`. */
   emailVerified: Generated<number>;
+  /** 0 or 1: a confirmed authenticator (mfa/); written with it, in one transaction. */
+  mfaEnabled: Generated<number>;
   createdAt: number;
   updatedAt: number;
 }

@@ -6,6 +6,8 @@ export interface User {
   roles: string[];
   disabled: boolean;
   emailVerified: boolean;
+  /** A confirmed authenticator: login asks for a second factor. */
+  mfaEnabled: boolean;
   createdAt: number;
 }
 
@@ -16,6 +18,7 @@ export interface PublicUser {
   name: string | null;
   roles: string[];
   emailVerified: boolean;
+  mfaEnabled: boolean;
   createdAt: string;
 }
 
@@ -25,5 +28,6 @@ export const toPublicUser = (user: User): PublicUser => ({
   name: user.name,
   roles: user.roles,
   emailVerified: user.emailVerified,
+  mfaEnabled: user.mfaEnabled,
   createdAt: new Date(user.createdAt).toISOString(),
 });

@@ -46,6 +46,7 @@ describe('POST /api/auth/login', () => {
         name: null,
         roles: ['user'],
         emailVerified: false,
+        mfaEnabled: false,
         createdAt: new Date(t.clock.now()).toISOString(),
       });
       expect(JSON.stringify(res.body)).not.toMatch(/\$argon2|passwordHash/);
@@ -109,6 +110,9 @@ describe('POST /api/auth/login', () => {
       expect((payload.jti as string).length).toBeGreaterThan(0);
       expect(typeof payload.sid).toBe('string');
       expect((payload.sid as string).length).toBeGreaterThan(0);
+      // RFC 8176: a password-only login (v2: ["pwd", "otp"] after a second factor, test/mfa/).
+      expect(payload.amr).toEqual(['pwd']);
+      expect(Object.keys(payload).sort()).toEqual(['amr', 'aud', 'exp', 'iat', 'iss', 'jti', 'roles', 'sid', 'sub']);
     });
 
     it('advertises the signing key in the JWKS', async () => {

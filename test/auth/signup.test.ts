@@ -35,7 +35,7 @@ describe('POST /api/auth/signup', () => {
       expect(res.headers['content-type']).toMatch(/^application\/json/);
       expect(Object.keys(res.body)).toEqual(['user']);
       const user = res.body.user;
-      expect(Object.keys(user).sort()).toEqual(['createdAt', 'email', 'emailVerified', 'id', 'name', 'roles']);
+      expect(Object.keys(user).sort()).toEqual(['createdAt', 'email', 'emailVerified', 'id', 'mfaEnabled', 'name', 'roles']);
       expect(user.emailVerified).toBe(false); // a signup must prove its address
       expect(typeof user.id).toBe('string');
       expect(user.id.length).toBeGreaterThan(0);

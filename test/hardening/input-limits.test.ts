@@ -35,7 +35,18 @@ describe('input limits', () => {
     }
   });
 
-  const USER_COLUMNS = ['createdAt', 'disabled', 'email', 'emailVerified', 'id', 'name', 'passwordHash', 'roles', 'updatedAt'];
+  const USER_COLUMNS = [
+    'createdAt',
+    'disabled',
+    'email',
+    'emailVerified',
+    'id',
+    'mfaEnabled',
+    'name',
+    'passwordHash',
+    'roles',
+    'updatedAt',
+  ];
 
   async function signupRaw(json: string) {
     return request(t.app).post('/api/auth/signup').set('Content-Type', 'application/json').send(json);
@@ -43,7 +54,7 @@ describe('input limits', () => {
 
   async function expectPlainUser(res: request.Response, email: string) {
     expect(res.status, JSON.stringify(res.body)).toBe(201);
-    expect(Object.keys(res.body.user).sort()).toEqual(['createdAt', 'email', 'emailVerified', 'id', 'name', 'roles']);
+    expect(Object.keys(res.body.user).sort()).toEqual(['createdAt', 'email', 'emailVerified', 'id', 'mfaEnabled', 'name', 'roles']);
     expect(res.body.user.email).toBe(email);
     expect(res.body.user.roles).toEqual(['user']);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();

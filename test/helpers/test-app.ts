@@ -85,14 +85,19 @@ export async function openSecondInstance(t: TestApp, clock: FakeClock = t.clock)
 export const PASSWORD = 'correct horse battery staple';
 
 const JWT_PATTERN = /eyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]+/;
+/** A TOTP secret as Tessera makes them (160 bits, base32) and a recovery code (`XXXXX-XXXXX`, Crockford base32). */
+const TOTP_SECRET_PATTERN = /(?<![A-Za-z0-9])[A-Z2-7]{32}(?![A-Za-z0-9])/;
+const RECOVERY_CODE_PATTERN = /(?<![\w-])[0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{5}(?![\w-])/;
 
 /**
- * Every test app checks its own log when it closes: no JWT (access or refresh token) and not
- * the shared test password may appear in any line. Across the suite that covers every flow
- * the tests drive.
+ * Every test app checks its own log when it closes: no JWT (access or refresh token), no TOTP
+ * secret or recovery code, and not the shared test password may appear in any line. Across the
+ * suite that covers every flow the tests drive.
  */
 function assertNoSecretsLogged(logs: string[]): void {
-  const leak = logs.find((line) => JWT_PATTERN.test(line) || line.includes(PASSWORD));
+  const leak = logs.find(
+    (line) => JWT_PATTERN.test(line) || TOTP_SECRET_PATTERN.test(line) || RECOVERY_CODE_PATTERN.test(line) || line.includes(PASSWORD),
+  );
   if (leak) throw new Error(`a token or password reached the log: ${leak.slice(0, 300)}`);
 }
 

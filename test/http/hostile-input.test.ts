@@ -18,7 +18,7 @@ let admin: Awaited<ReturnType<typeof loginAsAdmin>>;
 
 interface Endpoint {
   name: string;
-  method: 'post' | 'put';
+  method: 'post' | 'put' | 'delete';
   path: () => string;
   auth?: 'user' | 'admin';
   /** A well-typed body whose fields are replaced one at a time. */
@@ -143,6 +143,53 @@ const ENDPOINTS: Endpoint[] = [
     path: () => '/api/auth/email/change/confirm',
     base: () => ({ token: 'not-a-link-token' }),
     wrongTypes: [{ body: { token: 42 }, paths: ['token'] }],
+  },
+  {
+    name: 'POST /api/auth/mfa/totp/confirm',
+    method: 'post',
+    path: () => '/api/auth/mfa/totp/confirm',
+    auth: 'user',
+    base: () => ({ code: '123456' }),
+    wrongTypes: [
+      { body: { code: 123456 }, paths: ['code'] },
+      { body: { code: ['123456'] }, paths: ['code'] },
+      { body: { code: null }, paths: ['code'] },
+      { body: {}, paths: ['code'] },
+    ],
+  },
+  {
+    name: 'DELETE /api/auth/mfa/totp',
+    method: 'delete',
+    path: () => '/api/auth/mfa/totp',
+    auth: 'user',
+    base: () => ({ code: 'ABCDE-FGHJK' }),
+    wrongTypes: [
+      { body: { code: { $ne: '' } }, paths: ['code'] },
+      { body: { code: true }, paths: ['code'] },
+    ],
+  },
+  {
+    name: 'POST /api/auth/mfa/recovery-codes',
+    method: 'post',
+    path: () => '/api/auth/mfa/recovery-codes',
+    auth: 'user',
+    base: () => ({ code: '654321' }),
+    wrongTypes: [
+      { body: { code: 1 }, paths: ['code'] },
+      { body: { code: [] }, paths: ['code'] },
+    ],
+  },
+  {
+    name: 'POST /api/auth/mfa/verify',
+    method: 'post',
+    path: () => '/api/auth/mfa/verify',
+    base: () => ({ mfaToken: 'not-an-mfa-token', code: '123456' }),
+    wrongTypes: [
+      { body: { mfaToken: 1, code: 123456 }, paths: ['mfaToken', 'code'] },
+      { body: { mfaToken: ['x'], code: { $gt: '' } }, paths: ['mfaToken', 'code'] },
+      { body: { mfaToken: null, code: null }, paths: ['mfaToken', 'code'] },
+      { body: { code: '123456' }, paths: ['mfaToken'] },
+    ],
   },
   {
     name: 'PUT /api/admin/users/:id/roles',
@@ -630,6 +677,8 @@ describe('odd path parameters', () => {
     expectProblem(disable, [400, 404]);
     const enable = await asAdmin(request(t.app).post(`/api/admin/users/${id}/enable`));
     expectProblem(enable, [400, 404]);
+    const mfaReset = await asAdmin(request(t.app).post(`/api/admin/users/${id}/mfa/reset`));
+    expectProblem(mfaReset, [400, 404]);
   });
 
   it('a too-long admin user id is 400 validation_failed', async () => {
