@@ -6,7 +6,8 @@ import { systemClock } from '../lib/clock.ts';
 import { createLogger } from '../lib/logger.ts';
 import { ROLE_PATTERN } from '../rbac/roles.ts';
 import { createRevocations } from '../revocation/revocations.ts';
-import { openDatabase } from '../runtime.ts';
+import { openDatabase, openKeystore } from '../runtime.ts';
+import { createServices } from '../services.ts';
 import { createEndSessions } from '../sessions/end-sessions.ts';
 import { createSessionRepository } from '../sessions/session.repository.ts';
 import { createPasswordHasher } from '../users/password.ts';
@@ -73,4 +74,20 @@ export function cliUsers(config: Config, database: DatabaseHandle): { service: U
     passwords: createPasswordHasher(config.hashConcurrency),
   });
   return { service, repository };
+}
+
+/** Every service, as the server builds them (for commands beyond the users service, e.g. the MFA reset). */
+export async function cliServices(config: Config, database: DatabaseHandle) {
+  const { db } = database;
+  const logger = createLogger('error');
+  const revocations = createRevocations({
+    db,
+    clock: systemClock,
+    logger,
+    accessTtlSeconds: config.jwt.accessTtl,
+    clockToleranceSeconds: config.jwt.clockTolerance,
+    pollMs: config.revocationPollMs,
+  });
+  const keystore = await openKeystore(config, db, systemClock);
+  return createServices({ config, db, keystore, revocations, clock: systemClock, logger });
 }

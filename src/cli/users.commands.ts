@@ -8,7 +8,7 @@ import type { Actor, UsersService } from '../users/users.service.ts';
 import { createAuditLog } from '../audit/audit-log.ts';
 import { systemClock } from '../lib/clock.ts';
 import { createLogger } from '../lib/logger.ts';
-import { checkRoles, CliError, cliActor, cliUsers, collect, withDatabase, type Out } from './context.ts';
+import { checkRoles, CliError, cliActor, cliServices, cliUsers, collect, withDatabase, type Out } from './context.ts';
 
 const ImportBody = z.object({ email: Email, name: z.string().trim().min(1).max(100).optional() });
 
@@ -118,6 +118,20 @@ export function addUserCommands(program: Command, config: () => Config, out: Out
           details: { via: 'cli', ...(actor.osUser ? { osUser: actor.osUser } : {}) },
         });
         out(`${found.email} is verified`);
+      });
+    });
+  user
+    .command('mfa-reset')
+    .description("remove a user's two-factor authentication (lost phone and recovery codes); every session of the user ends")
+    .requiredOption('--email <email>')
+    .action(async (opts: { email: string }) => {
+      const cfg = config();
+      await withDatabase(cfg, async (database) => {
+        const services = await cliServices(cfg, database);
+        const found = await services.userRepository.findByEmail(normalizeEmail(opts.email));
+        if (!found) throw new CliError(`no user with email ${opts.email}`);
+        await services.mfa.reset(found.id, cliActor());
+        out(`${found.email}: two-factor authentication removed, every session ended; they log in with the password alone`);
       });
     });
 }

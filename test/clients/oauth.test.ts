@@ -37,6 +37,7 @@ describe('service clients, /oauth/introspect (RFC 7662) and /oauth/revoke (RFC 7
       aud: claims.aud,
       iat: claims.iat,
       exp: claims.exp,
+      amr: ['pwd'],
     });
     expect(res.headers['cache-control']).toBe('no-store');
     // A token_type_hint is accepted (and, as RFC 7662 §2.1 allows, not needed).
