@@ -1,16 +1,22 @@
 import express from 'express';
-import { problemHandler, requireAuth, requireRole } from '../../src/express/index.ts';
+import { problemHandler, requireAuth, requireRole, type RevocationFeedOptions } from '../../src/express/index.ts';
 
 /**
- * A second service that trusts Tessera's access tokens without sharing any secret:
- * it only knows the JWKS URL, the issuer and the audience.
+ * A second service that trusts Tessera's access tokens without sharing any secret: it knows the
+ * JWKS URL, the issuer and the audience, and, given a service client, the revocation feed.
  */
-export function createResourceServer(options: { jwksUrl: string; issuer?: string; audience?: string }) {
+export function createResourceServer(options: {
+  jwksUrl: string;
+  issuer?: string;
+  audience?: string;
+  revocations?: RevocationFeedOptions;
+}) {
   const app = express();
   const auth = requireAuth({
     jwksUrl: options.jwksUrl,
     issuer: options.issuer ?? 'tessera',
     audience: options.audience ?? 'tessera-api',
+    ...(options.revocations ? { revocations: options.revocations } : {}),
   });
 
   app.get('/orders', auth, (req, res) => {
