@@ -1,8 +1,9 @@
 /**
- * The example page: sign up, log in, call a resource server, list the sessions, log out, with
+ * The example page: sign up, log in (with a second factor when the account has one), call a
+ * resource server, list the sessions, turn two-factor authentication on and off, log out, with
  * tessera-auth/client in cookie mode. No framework; site.ts bundles this file with the client.
  */
-import { createTesseraClient } from '../../src/client/index.ts';
+import { createTesseraClient, TesseraError } from '../../src/client/index.ts';
 import type { SpaConfig } from './site.ts';
 
 interface SessionRow {
@@ -40,6 +41,8 @@ const ENDED: Record<string, string> = {
 /** Every code onSessionEnded reported, in order (the browser tests read it). */
 const ended: string[] = [];
 let loggingOut = false;
+/** The mfaToken of a login waiting for its second factor. */
+let challenge: string | undefined;
 
 const tessera = createTesseraClient({
   baseUrl: config.authUrl,
@@ -55,25 +58,61 @@ const tessera = createTesseraClient({
 // For the console (and the browser tests): spa.tessera.refresh(), spa.ended, …
 Object.assign(globalThis, { spa: { tessera, config, ended } });
 
+/** What the page shows: body[data-state] picks the section (style.css). */
+type PageState = 'loading' | 'signed-out' | 'second-step' | 'signed-in';
+const show = (state: PageState) => {
+  document.body.dataset.state = state;
+};
 const say = (text: string) => {
   element('message').textContent = text;
 };
+/** Errors go to the role="alert" region, which screen readers announce as it changes. */
+const showError = (text: string) => {
+  element('alert').textContent = text;
+};
 
-async function failure(res: Response): Promise<Error> {
+/** Words for the errors a user can act on; any other shows as it came. */
+const PROBLEMS: Record<string, string> = {
+  invalid_mfa_code: 'That code is wrong, expired or already used. Enter the current code from your app, or a recovery code.',
+  rate_limited: 'Too many wrong attempts. Wait a few minutes, then try again.',
+};
+const describe = (error: unknown) =>
+  error instanceof TesseraError
+    ? (PROBLEMS[error.code ?? ''] ?? `${error.status} ${error.code ?? ''}: ${error.message}`)
+    : error instanceof Error
+      ? error.message
+      : String(error);
+
+async function failure(res: Response): Promise<TesseraError> {
   const body = (await res.json().catch(() => ({}))) as { code?: string; detail?: string };
-  return new Error(`${res.status} ${body.code ?? ''}: ${body.detail ?? res.statusText}`);
+  return new TesseraError(res.status, body.code, body.detail ?? res.statusText);
+}
+
+/** A call to Tessera with the access token, JSON in and out (nothing for a 204). */
+async function call<T = undefined>(method: string, path: string, body?: object): Promise<T> {
+  const res = await tessera.fetch(path, {
+    method,
+    ...(body ? { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) } : {}),
+  });
+  if (!res.ok) throw await failure(res);
+  return (res.status === 204 ? undefined : await res.json()) as T;
 }
 
 function signedOut(text = '') {
-  document.body.dataset.state = 'signed-out';
+  show('signed-out');
+  challenge = undefined;
   element('orders').textContent = '';
   element('sessions').replaceChildren();
+  showMfa('off');
   say(text);
+  showError('');
 }
 
-async function signedIn(email: string) {
-  element('who').textContent = email;
-  document.body.dataset.state = 'signed-in';
+async function signedIn() {
+  const { user } = await call<{ user: { email: string; mfaEnabled: boolean } }>('GET', '/api/auth/me');
+  element('who').textContent = user.email;
+  showMfa(user.mfaEnabled ? 'on' : 'off');
+  show('signed-in');
   say('');
   await Promise.all([loadOrders(), loadSessions()]);
 }
@@ -108,10 +147,105 @@ async function loadSessions() {
 }
 
 async function login() {
-  const tokens = await tessera.login(input('email').value, input('password').value);
+  const answer = await tessera.login(input('email').value, input('password').value);
   input('password').value = '';
-  await signedIn(tokens.user.email);
+  if (!answer.mfaRequired) return signedIn();
+  challenge = answer.mfaToken;
+  show('second-step');
+  say('');
+  input('login-code').value = '';
+  input('login-code').focus();
 }
+
+/** The second step: a code from the app or a recovery code finishes the login. */
+async function verifyCode() {
+  try {
+    await tessera.verifyMfa(challenge ?? '', input('login-code').value);
+  } catch (error) {
+    input('login-code').value = '';
+    if (!(error instanceof TesseraError && error.code === 'invalid_token')) {
+      input('login-code').focus();
+      throw error;
+    }
+    // The mfaToken lasts 5 minutes and works once: start again from the password.
+    signedOut();
+    input('password').focus();
+    throw new Error('This sign-in has expired. Log in again with your password.', { cause: error });
+  }
+  challenge = undefined;
+  await signedIn();
+}
+
+function cancelSecondStep() {
+  signedOut();
+  input('password').focus();
+}
+
+/** Which part of the two-factor panel shows: the button to turn it on, enrolment, the new recovery codes, or turning it off. */
+const MFA_VIEWS = { off: 'mfa-off', enrol: 'mfa-enrol', codes: 'mfa-codes', on: 'mfa-disable' } as const;
+/** The object URL of the QR code on display. */
+let qrUrl: string | undefined;
+
+function showMfa(view: keyof typeof MFA_VIEWS) {
+  for (const [name, id] of Object.entries(MFA_VIEWS)) element(id).hidden = name !== view;
+  element('mfa-status').textContent = view === 'on' || view === 'codes' ? 'on' : 'off';
+  if (view !== 'enrol') dropQrCode();
+  // Recovery codes are shown once: gone when the user moves on.
+  if (view !== 'codes') element('mfa-recovery-codes').replaceChildren();
+}
+
+function dropQrCode() {
+  if (qrUrl) URL.revokeObjectURL(qrUrl);
+  qrUrl = undefined;
+  element('mfa-qr').removeAttribute('src');
+  element('mfa-secret').textContent = '';
+}
+
+/** On a wrong code, empties the field and puts the cursor back for another try. */
+async function withCode(id: string, run: (code: string) => Promise<void>) {
+  try {
+    await run(input(id).value);
+  } catch (error) {
+    input(id).value = '';
+    input(id).focus();
+    throw error;
+  }
+}
+
+async function startMfa() {
+  const pending = await call<{ secret: string; qrCodeSvg: string }>('POST', '/api/auth/mfa/totp/setup');
+  showMfa('enrol');
+  // The SVG is Tessera's: shown as an image (no scripts, no access to the page), never put into the DOM.
+  qrUrl = URL.createObjectURL(new Blob([pending.qrCodeSvg], { type: 'image/svg+xml' }));
+  (element('mfa-qr') as HTMLImageElement).src = qrUrl;
+  element('mfa-secret').textContent = pending.secret.replace(/.{4}(?=.)/g, '$& ');
+  input('mfa-code').value = '';
+  input('mfa-code').focus();
+}
+
+const confirmMfa = () =>
+  withCode('mfa-code', async (code) => {
+    const { recoveryCodes } = await call<{ recoveryCodes: string[] }>('POST', '/api/auth/mfa/totp/confirm', { code });
+    showMfa('codes');
+    element('mfa-recovery-codes').replaceChildren(
+      ...recoveryCodes.map((recoveryCode) => {
+        const li = document.createElement('li');
+        li.textContent = recoveryCode;
+        return li;
+      }),
+    );
+    element('mfa-codes-note').focus();
+    await loadSessions(); // turning MFA on ended every other session
+  });
+
+const disableMfa = () =>
+  withCode('mfa-disable-code', async (code) => {
+    await call('DELETE', '/api/auth/mfa/totp', { code });
+    input('mfa-disable-code').value = '';
+    showMfa('off');
+    say('Two-factor authentication is off.');
+    await loadSessions(); // turning MFA off ended every other session
+  });
 
 async function signup() {
   const res = await fetch(`${config.authUrl}/api/auth/signup`, {
@@ -138,22 +272,32 @@ function action(run: () => Promise<void>) {
   return () => {
     const buttons = [...document.querySelectorAll('button')];
     for (const b of buttons) b.disabled = true;
+    showError('');
     run()
-      .catch((error: unknown) => say(error instanceof Error ? error.message : String(error)))
+      .catch((error: unknown) => showError(describe(error)))
       .finally(() => {
         for (const b of buttons) b.disabled = false;
       });
   };
 }
 
-element('credentials').addEventListener('submit', (event) => {
-  event.preventDefault();
-  action(login)();
-});
+const onSubmit = (id: string, run: () => Promise<void>) =>
+  element(id).addEventListener('submit', (event) => {
+    event.preventDefault();
+    action(run)();
+  });
+onSubmit('credentials', login);
+onSubmit('second-step-form', verifyCode);
+onSubmit('mfa-enrol', confirmMfa);
+onSubmit('mfa-disable', disableMfa);
 element('signup').addEventListener('click', action(signup));
+element('verify-cancel').addEventListener('click', cancelSecondStep);
 element('orders-button').addEventListener('click', action(loadOrders));
 element('sessions-button').addEventListener('click', action(loadSessions));
 element('logout').addEventListener('click', action(logout));
+element('mfa-setup').addEventListener('click', action(startMfa));
+element('mfa-cancel').addEventListener('click', () => showMfa('off'));
+element('mfa-codes-done').addEventListener('click', () => showMfa('on'));
 
 /** The csrf_token cookie is readable here when the page shares the API's host, or COOKIE_DOMAIN covers both. */
 const CSRF_COOKIE = /(?:^|;\s*)(?:__Host-|__Secure-)?csrf_token=/;
@@ -162,10 +306,7 @@ const CSRF_COOKIE = /(?:^|;\s*)(?:__Host-|__Secure-)?csrf_token=/;
 async function resume() {
   if (!CSRF_COOKIE.test(document.cookie)) return signedOut();
   await tessera.refresh();
-  const res = await tessera.fetch('/api/auth/me');
-  if (!res.ok) throw await failure(res);
-  const { user } = (await res.json()) as { user: { email: string } };
-  await signedIn(user.email);
+  await signedIn();
 }
 
 element('layout').textContent =

@@ -32,12 +32,13 @@ export async function bundleSpa(): Promise<string> {
 
 /**
  * The static page: index.html, style.css, the bundle and config.json. The page's CSP lets it
- * load only its own files and talk only to its own origin, Tessera and the resource server.
+ * load only its own files and talk only to its own origin, Tessera and the resource server;
+ * `img-src blob:` lets it show the QR code of MFA enrolment, an SVG it turns into an object URL.
  */
 export function spaPage(config: SpaConfig, bundle: string): RequestHandler {
   const elsewhere = [config.authUrl, config.apiUrl].filter((url) => URL.canParse(url)).map((url) => new URL(url).origin);
   const connect = [...new Set(["'self'", ...elsewhere])].join(' ');
-  const csp = `default-src 'none'; script-src 'self'; style-src 'self'; connect-src ${connect}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
+  const csp = `default-src 'none'; script-src 'self'; style-src 'self'; img-src blob:; connect-src ${connect}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
   const html = readFileSync(here('./index.html'), 'utf8');
   const css = readFileSync(here('./style.css'), 'utf8');
   const router = express.Router();
