@@ -36,7 +36,7 @@ export interface TokenSet {
   refreshToken?: string;
   /** Present whenever the server set cookies: the session's CSRF token for cookie mode. */
   csrfToken?: string;
-  user: { id: string; email: string; roles: string[] };
+  user: { id: string; email: string; name: string | null; roles: string[]; emailVerified: boolean; mfaEnabled: boolean; createdAt: string };
   /**
    * For an account with MFA, login() answers with these instead of tokens (no session yet):
    * finish with verifyMfa(mfaToken, code).
