@@ -1,4 +1,5 @@
 import { userInfo } from 'node:os';
+import type { Logger } from 'pino';
 import { createAuditLog } from '../audit/audit-log.ts';
 import type { Config } from '../config/config.ts';
 import type { DatabaseHandle } from '../db/create-db.ts';
@@ -49,14 +50,9 @@ export async function withDatabase<T>(config: Config, fn: (database: DatabaseHan
   }
 }
 
-/**
- * The same users service the server runs. Its revocations are written to the database, where
- * every running instance reads them within REVOCATION_POLL_INTERVAL.
- */
-export function cliUsers(config: Config, database: DatabaseHandle): { service: UsersService; repository: UserRepository } {
-  const { db } = database;
-  const logger = createLogger('error');
-  const revocations = createRevocations({
+/** Revocations written by the CLI land in the database, where running instances read them within a poll. */
+function cliRevocations(config: Config, { db }: DatabaseHandle, logger: Logger) {
+  return createRevocations({
     db,
     clock: systemClock,
     logger,
@@ -64,6 +60,16 @@ export function cliUsers(config: Config, database: DatabaseHandle): { service: U
     clockToleranceSeconds: config.jwt.clockTolerance,
     pollMs: config.revocationPollMs,
   });
+}
+
+/**
+ * The same users service the server runs. Its revocations are written to the database, where
+ * every running instance reads them within REVOCATION_POLL_INTERVAL.
+ */
+export function cliUsers(config: Config, database: DatabaseHandle): { service: UsersService; repository: UserRepository } {
+  const { db } = database;
+  const logger = createLogger('error');
+  const revocations = cliRevocations(config, database, logger);
   const repository = createUserRepository(db);
   const endSessions = createEndSessions({ sessions: createSessionRepository(db), revocations, clock: systemClock });
   const service = createUsersService({
@@ -80,14 +86,7 @@ export function cliUsers(config: Config, database: DatabaseHandle): { service: U
 export async function cliServices(config: Config, database: DatabaseHandle) {
   const { db } = database;
   const logger = createLogger('error');
-  const revocations = createRevocations({
-    db,
-    clock: systemClock,
-    logger,
-    accessTtlSeconds: config.jwt.accessTtl,
-    clockToleranceSeconds: config.jwt.clockTolerance,
-    pollMs: config.revocationPollMs,
-  });
+  const revocations = cliRevocations(config, database, logger);
   const keystore = await openKeystore(config, db, systemClock);
   return createServices({ config, db, keystore, revocations, clock: systemClock, logger });
 }

@@ -1,31 +1,7 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { cli } from '../helpers/cli.ts';
 import { runCli } from '../../src/cli.ts';
 import { createDb } from '../../src/db/create-db.ts';
-
-function cli() {
-  const dir = mkdtempSync(join(tmpdir(), 'tessera-cli-'));
-  const env = {
-    NODE_ENV: 'test',
-    DATA_DIR: dir,
-    DATABASE_URL: `sqlite:${join(dir, 'cli.db')}`,
-    // Fixed secrets: NODE_ENV=test would otherwise draw new ones for every command.
-    JWT_REFRESH_SECRET: 'r'.repeat(40),
-    KEY_ENCRYPTION_SECRET: 'k'.repeat(40),
-  };
-  const out: string[] = [];
-  const err: string[] = [];
-  const run = (...argv: string[]) =>
-    runCli(
-      argv,
-      env,
-      (line) => out.push(line),
-      (line) => err.push(line),
-    );
-  return { env, out, err, run };
-}
 
 describe('tessera CLI', () => {
   it('migrates, creates users, replaces roles', async () => {

@@ -1,35 +1,11 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
+import { cli } from '../helpers/cli.ts';
 import { createApp } from '../../src/app.ts';
-import { runCli } from '../../src/cli.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
 import { systemClock } from '../../src/lib/clock.ts';
 import { openRuntime } from '../../src/runtime.ts';
 import { silentLogger } from '../helpers/services.ts';
-
-function cli() {
-  const dir = mkdtempSync(join(tmpdir(), 'tessera-cli-'));
-  const env = {
-    NODE_ENV: 'test',
-    DATA_DIR: dir,
-    DATABASE_URL: `sqlite:${join(dir, 'cli.db')}`,
-    JWT_REFRESH_SECRET: 'r'.repeat(40),
-    KEY_ENCRYPTION_SECRET: 'k'.repeat(40),
-  };
-  const out: string[] = [];
-  const err: string[] = [];
-  const run = (...argv: string[]) =>
-    runCli(
-      argv,
-      env,
-      (line) => out.push(line),
-      (line) => err.push(line),
-    );
-  return { env, out, err, run };
-}
 
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 

@@ -8,7 +8,7 @@ import { smtpTransport } from '../../src/mail/transports.ts';
 import { bearer } from '../helpers/auth-assertions.ts';
 import { expectProblem, expectValidationFailed } from '../helpers/problem-assertions.ts';
 import { silentLogger } from '../helpers/services.ts';
-import { linkIn, recipients, startSmtpServer } from '../helpers/smtp.ts';
+import { latestMail, linkIn, recipients, startSmtpServer } from '../helpers/smtp.ts';
 import { createTestApp, PASSWORD, signupAndLogin, uniqueEmail, type TestApp } from '../helpers/test-app.ts';
 
 const tokenOf = (link: string) => new URL(link).searchParams.get('token') ?? '';
@@ -25,11 +25,6 @@ describe('email change over a real SMTP server', () => {
     await smtp.close();
   });
 
-  const latest = async (to: string, subject: RegExp) => {
-    await t.runtime.mail.idle();
-    await smtp.waitFor((m) => recipients(m).includes(to) && subject.test(m.subject ?? ''), 5000);
-    return smtp.mails.filter((m) => recipients(m).includes(to) && subject.test(m.subject ?? '')).at(-1)!;
-  };
   const change = (accessToken: string, body: object) =>
     request(t.app).post('/api/auth/email/change').set('Authorization', bearer(accessToken)).send(body);
 
@@ -37,10 +32,10 @@ describe('email change over a real SMTP server', () => {
     const user = await signupAndLogin(t.app);
     const newEmail = uniqueEmail('moved');
     expect((await change(user.accessToken, { newEmail, currentPassword: PASSWORD }).expect(202)).body).toEqual({ status: 'accepted' });
-    const notice = await latest(user.email, /being changed/);
+    const notice = await latestMail(smtp, t.runtime.mail, user.email, /being changed/);
     expect(notice.text).toContain(newEmail);
     expect(notice.text).not.toMatch(/token=/);
-    const token = tokenOf(linkIn(await latest(newEmail, /Confirm your new email/)));
+    const token = tokenOf(linkIn(await latestMail(smtp, t.runtime.mail, newEmail, /Confirm your new email/)));
 
     const confirmed = await request(t.app).post('/api/auth/email/change/confirm').send({ token }).expect(200);
     expect(confirmed.body.user).toMatchObject({ id: user.userId, email: newEmail, emailVerified: true });
@@ -74,7 +69,7 @@ describe('email change over a real SMTP server', () => {
     await t.runtime.mail.idle();
     const before = smtp.mails.length;
     await change(user.accessToken, { newEmail: owner.email, currentPassword: PASSWORD }).expect(202);
-    const notice = await latest(owner.email, /tried to use your email/);
+    const notice = await latestMail(smtp, t.runtime.mail, owner.email, /tried to use your email/);
     expect(notice.text).not.toMatch(/token=/);
     expect(smtp.mails.length).toBe(before + 1);
   });
@@ -83,7 +78,7 @@ describe('email change over a real SMTP server', () => {
     const user = await signupAndLogin(t.app);
     const newEmail = uniqueEmail('race');
     await change(user.accessToken, { newEmail, currentPassword: PASSWORD }).expect(202);
-    const token = tokenOf(linkIn(await latest(newEmail, /Confirm your new email/)));
+    const token = tokenOf(linkIn(await latestMail(smtp, t.runtime.mail, newEmail, /Confirm your new email/)));
     await request(t.app).post('/api/auth/signup').send({ email: newEmail, password: PASSWORD }).expect(201);
     expectProblem(await request(t.app).post('/api/auth/email/change/confirm').send({ token }), 409, 'email_taken');
   });

@@ -2,7 +2,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, expectBearerError } from '../helpers/auth-assertions.ts';
 import { expectProblem, expectValidationFailed } from '../helpers/problem-assertions.ts';
-import { linkIn, recipients, startSmtpServer } from '../helpers/smtp.ts';
+import { latestMail, linkIn, recipients, startSmtpServer } from '../helpers/smtp.ts';
 import { createTestApp, PASSWORD, signupAndLogin, uniqueEmail, type TestApp } from '../helpers/test-app.ts';
 
 const tokenOf = (link: string) => new URL(link).searchParams.get('token') ?? '';
@@ -20,18 +20,12 @@ describe('password reset over a real SMTP server', () => {
     await smtp.close();
   });
 
-  const resetMailFor = async (email: string) => {
-    await t.runtime.mail.idle();
-    await smtp.waitFor((m) => recipients(m).includes(email) && /Reset your password/.test(m.subject ?? ''), 5000);
-    return smtp.mails.filter((m) => recipients(m).includes(email) && /Reset your password/.test(m.subject ?? '')).at(-1)!;
-  };
-
   it('forgot → link → reset: the new password works, the old one does not, every session ends, the link is spent', async () => {
     const user = await signupAndLogin(t.app);
     const second = await request(t.app).post('/api/auth/login').send({ email: user.email, password: PASSWORD }).expect(200);
     const res = await request(t.app).post('/api/auth/password/forgot').send({ email: user.email }).expect(202);
     expect(res.body).toEqual({ status: 'accepted' });
-    const link = linkIn(await resetMailFor(user.email));
+    const link = linkIn(await latestMail(smtp, t.runtime.mail, user.email, /Reset your password/));
     expect(link).toMatch(/\/reset-password\?token=/);
     const token = tokenOf(link);
 
@@ -86,9 +80,9 @@ describe('password reset over a real SMTP server', () => {
   it('a newer link replaces the older one; an expired link is refused; a disabled account gets none', async () => {
     const user = await signupAndLogin(t.app);
     await request(t.app).post('/api/auth/password/forgot').send({ email: user.email }).expect(202);
-    const first = tokenOf(linkIn(await resetMailFor(user.email)));
+    const first = tokenOf(linkIn(await latestMail(smtp, t.runtime.mail, user.email, /Reset your password/)));
     await request(t.app).post('/api/auth/password/forgot').send({ email: user.email }).expect(202);
-    const second = tokenOf(linkIn(await resetMailFor(user.email)));
+    const second = tokenOf(linkIn(await latestMail(smtp, t.runtime.mail, user.email, /Reset your password/)));
     expect(second).not.toBe(first);
     expectProblem(
       await request(t.app).post('/api/auth/password/reset').send({ token: first, newPassword: NEW_PASSWORD }),

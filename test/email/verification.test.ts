@@ -2,7 +2,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer } from '../helpers/auth-assertions.ts';
 import { expectProblem, expectValidationFailed } from '../helpers/problem-assertions.ts';
-import { linkIn, recipients, startSmtpServer } from '../helpers/smtp.ts';
+import { latestMail, linkIn, startSmtpServer } from '../helpers/smtp.ts';
 import { createTestApp, PASSWORD, uniqueEmail, type TestApp } from '../helpers/test-app.ts';
 
 type Smtp = Awaited<ReturnType<typeof startSmtpServer>>;
@@ -15,12 +15,6 @@ describe('email verification over a real SMTP server', () => {
   });
   afterAll(() => smtp.close());
 
-  const mailTo = async (t: TestApp, to: string, subject: RegExp) => {
-    await t.runtime.mail.idle();
-    await smtp.waitFor((m) => recipients(m).includes(to) && subject.test(m.subject ?? ''), 5000);
-    return smtp.mails.filter((m) => recipients(m).includes(to) && subject.test(m.subject ?? '')).at(-1)!;
-  };
-
   describe('REQUIRE_EMAIL_VERIFICATION=false (default)', () => {
     let t: TestApp;
     beforeAll(async () => {
@@ -32,7 +26,7 @@ describe('email verification over a real SMTP server', () => {
       const email = uniqueEmail('verify');
       const signup = await request(t.app).post('/api/auth/signup').send({ email, password: PASSWORD }).expect(201);
       expect(signup.body.user.emailVerified).toBe(false);
-      const mail = await mailTo(t, email, /Confirm your email/);
+      const mail = await latestMail(smtp, t.runtime.mail, email, /Confirm your email/);
       expect(mail.from?.value[0]).toMatchObject({ name: 'Shop', address: 'auth@example.com' });
       expect(mail.text).toContain(email);
       expect(typeof mail.html).toBe('string'); // both parts
@@ -64,7 +58,7 @@ describe('email verification over a real SMTP server', () => {
     it('stores only a hash of the token, and refuses wrong, malformed and expired tokens', async () => {
       const email = uniqueEmail('hash');
       await request(t.app).post('/api/auth/signup').send({ email, password: PASSWORD }).expect(201);
-      const token = tokenOf(linkIn(await mailTo(t, email, /Confirm your email/)));
+      const token = tokenOf(linkIn(await latestMail(smtp, t.runtime.mail, email, /Confirm your email/)));
       const rows = await t.runtime.database.db.selectFrom('emailLinks').select('tokenHash').execute();
       expect(rows.map((r) => r.tokenHash)).not.toContain(token);
 
@@ -87,7 +81,7 @@ describe('email verification over a real SMTP server', () => {
     it('verify/request: a new link for an unverified account (the old one stops working), nothing otherwise, the same 202 always', async () => {
       const email = uniqueEmail('again');
       await request(t.app).post('/api/auth/signup').send({ email, password: PASSWORD }).expect(201);
-      const first = tokenOf(linkIn(await mailTo(t, email, /Confirm your email/)));
+      const first = tokenOf(linkIn(await latestMail(smtp, t.runtime.mail, email, /Confirm your email/)));
       const before = smtp.mails.length;
       const known = await request(t.app).post('/api/auth/email/verify/request').send({ email }).expect(202);
       const unknown = await request(t.app)
@@ -98,7 +92,7 @@ describe('email verification over a real SMTP server', () => {
       expect(unknown.body).toEqual(known.body);
       await t.runtime.mail.idle();
       expect(smtp.mails.length).toBe(before + 1);
-      const second = tokenOf(linkIn(await mailTo(t, email, /Confirm your email/)));
+      const second = tokenOf(linkIn(await latestMail(smtp, t.runtime.mail, email, /Confirm your email/)));
       expect(second).not.toBe(first);
       expectProblem(await request(t.app).post('/api/auth/email/verify').send({ token: first }), 400, 'invalid_link');
       await request(t.app).post('/api/auth/email/verify').send({ token: second }).expect(200);
@@ -112,7 +106,7 @@ describe('email verification over a real SMTP server', () => {
     it('records the steps in the audit log, never the token', async () => {
       const email = uniqueEmail('audit');
       await request(t.app).post('/api/auth/signup').send({ email, password: PASSWORD }).expect(201);
-      const token = tokenOf(linkIn(await mailTo(t, email, /Confirm your email/)));
+      const token = tokenOf(linkIn(await latestMail(smtp, t.runtime.mail, email, /Confirm your email/)));
       const { body } = await request(t.app).post('/api/auth/email/verify').send({ token }).expect(200);
       const events = await t.runtime.database.db
         .selectFrom('auditEvents')
@@ -140,8 +134,8 @@ describe('email verification over a real SMTP server', () => {
         expect(res.body).toEqual({ status: 'verification_sent' });
       }
       expect(Object.keys(again.headers).sort()).toEqual(Object.keys(fresh.headers).sort());
-      await mailTo(t, email, /Confirm your email/);
-      const notice = await mailTo(t, email, /tried to sign up/);
+      await latestMail(smtp, t.runtime.mail, email, /Confirm your email/);
+      const notice = await latestMail(smtp, t.runtime.mail, email, /tried to sign up/);
       expect(notice.text).not.toMatch(/token=/);
     });
 
@@ -154,7 +148,7 @@ describe('email verification over a real SMTP server', () => {
         'invalid_credentials',
       );
       expectProblem(await request(t.app).post('/api/auth/login').send({ email, password: PASSWORD }), 403, 'email_unverified');
-      const token = tokenOf(linkIn(await mailTo(t, email, /Confirm your email/)));
+      const token = tokenOf(linkIn(await latestMail(smtp, t.runtime.mail, email, /Confirm your email/)));
       await request(t.app).post('/api/auth/email/verify').send({ token }).expect(200);
       await request(t.app).post('/api/auth/login').send({ email, password: PASSWORD }).expect(200);
     });

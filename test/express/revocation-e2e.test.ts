@@ -1,6 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import express from 'express';
@@ -10,44 +9,13 @@ import { runCli } from '../../src/cli.ts';
 import { findRevocationFeed } from '../../src/express/feed-registry.ts';
 import { closeRevocationFeeds, problemHandler, requireAuth } from '../../src/express/index.ts';
 import { freshDatabase } from '../helpers/database.ts';
+import { freePort, startServerProcess as startServer, stopServerProcess as stop } from '../helpers/server-process.ts';
 
 /**
  * The whole path as a user runs it: a Tessera server process, a service client made with the CLI,
  * and another Express service in this process protected by requireAuth with the revocation feed.
  */
-const TSX = 'node_modules/.bin/tsx';
 const PASSWORD = 'correct horse battery staple';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
-function startServer(env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(TSX, ['src/server.ts'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    let output = '';
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('tessera listening')) resolve(child);
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`server exited with ${code}: ${output}`)));
-  });
-}
-
-const stop = (child: ChildProcess) =>
-  new Promise<void>((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
 
 describe('requireAuth with the revocation feed, against a real server process', () => {
   let dir: string;

@@ -83,3 +83,14 @@ export function linkIn(mail: ParsedMail): string {
   if (!link) throw new Error(`no link with ?token= in the plain text of "${mail.subject ?? ''}"`);
   return link;
 }
+
+/**
+ * The newest mail to `to` whose subject matches, once the app has handed over everything it
+ * was sending (`idle()` of its mail delivery); waits for it to arrive.
+ */
+export async function latestMail(smtp: SmtpServer, delivery: { idle(): Promise<void> }, to: string, subject: RegExp): Promise<ParsedMail> {
+  await delivery.idle();
+  const matches = (m: ParsedMail) => recipients(m).includes(to) && subject.test(m.subject ?? '');
+  await smtp.waitFor(matches);
+  return smtp.mails.filter(matches).at(-1)!;
+}

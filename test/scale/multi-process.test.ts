@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { freshDatabase, TEST_DIALECT } from '../helpers/database.ts';
 import { hasRedisServer, startPrivateRedis } from '../helpers/redis-server.ts';
+import { freePort, startServerProcess } from '../helpers/server-process.ts';
 
 /**
  * Two real server processes on different ports, one PostgreSQL database, one Redis:
@@ -10,31 +10,7 @@ import { hasRedisServer, startPrivateRedis } from '../helpers/redis-server.ts';
  */
 const enabled = TEST_DIALECT === 'postgres' && hasRedisServer();
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
-const TSX = 'node_modules/.bin/tsx';
-
-function startServer(env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(TSX, ['src/server.ts'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    let output = '';
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('tessera listening')) resolve(child);
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`server exited with ${code}: ${output}`)));
-  });
-}
+const startServer = startServerProcess;
 
 async function call(base: string, path: string, init: { method?: string; body?: unknown; token?: string } = {}) {
   const res = await fetch(`${base}${path}`, {
