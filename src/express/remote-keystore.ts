@@ -83,6 +83,12 @@ export function createRemoteKeystore(options: RemoteKeystoreOptions): Verificati
       return entries.get(kid);
     },
     async reload({ onlyIfCool = false } = {}) {
+      // A fetch under way (the first one, say) may bring the key: wait for it rather than call
+      // the token unknown because the cooldown began a moment ago.
+      if (onlyIfCool && inFlight) {
+        await inFlight;
+        return true;
+      }
       if (onlyIfCool) {
         const now = performance.now();
         // After a failed fetch the key may well exist: say "outage" (503) and retry soon, rather

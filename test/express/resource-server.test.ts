@@ -41,6 +41,24 @@ describe('resource-server middleware (JWKS)', () => {
     expect(jwksHits).toBe(1);
   });
 
+  it('lets every one of a burst of first requests through: they wait for the one key fetch', async () => {
+    const api = createResourceServer({ jwksUrl: `${auth.url}/.well-known/jwks.json` });
+    const sessions = await Promise.all(Array.from({ length: 3 }, () => signupAndLogin(t.app)));
+    const server = await listen(api); // real sockets, so the ten requests are really concurrent
+    try {
+      const statuses = await Promise.all(
+        Array.from({ length: 10 }, async (_, i) => {
+          const res = await fetch(`${server.url}/orders`, { headers: { authorization: `Bearer ${sessions[i % 3]!.accessToken}` } });
+          return res.status;
+        }),
+      );
+      expect(statuses).toEqual(Array.from({ length: 10 }, () => 200));
+      expect(jwksHits).toBe(1);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('answers like the server: problem+json and RFC 6750 headers', async () => {
     const api = createResourceServer({ jwksUrl: `${auth.url}/.well-known/jwks.json` });
     const none = await request(api).get('/orders');
