@@ -24,6 +24,7 @@ import {
   type ServerProcess,
 } from './lib/processes.ts';
 import { mib, Report, type Check } from './lib/report.ts';
+import * as resourceServers from './lib/resource-servers.ts';
 import * as scenarios from './lib/scenarios.ts';
 import { collectAccessTokens, login, loginMany, signUp } from './lib/seed.ts';
 
@@ -36,6 +37,15 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Production does not serve /metrics without a token. */
 const BENCH_METRICS_TOKEN = 'bench-metrics-token-0123456789';
 
+/** Tessera's environment in the bench (the server's, and the CLI's on the same database). */
+const tesseraEnv = (databaseUrl: string): Record<string, string> => ({
+  NODE_ENV: 'production',
+  JWT_REFRESH_SECRET: secrets.refresh,
+  KEY_ENCRYPTION_SECRET: secrets.keyEncryption,
+  DATA_DIR: work,
+  DATABASE_URL: databaseUrl,
+});
+
 async function startTessera(name: string, databaseUrl: string, extra: Record<string, string> = {}): Promise<ServerProcess> {
   return startServer({
     name,
@@ -46,16 +56,12 @@ async function startTessera(name: string, databaseUrl: string, extra: Record<str
     readyText: 'tessera listening',
     readyCount: Number(extra.TESSERA_WORKERS ?? 1),
     env: {
-      NODE_ENV: 'production',
-      JWT_REFRESH_SECRET: secrets.refresh,
-      KEY_ENCRYPTION_SECRET: secrets.keyEncryption,
+      ...tesseraEnv(databaseUrl),
       METRICS_TOKEN: BENCH_METRICS_TOKEN,
       COOKIE_SECURE: 'false',
       // info rather than warn: 'tessera listening' is an info line (and at warn it never
       // appears); the server logs nothing per request at info, so throughput is the same.
       LOG_LEVEL: 'info',
-      DATA_DIR: work,
-      DATABASE_URL: databaseUrl,
       RATE_LIMIT_IP_MAX: '100000000',
       RATE_LIMIT_ACCOUNT_MAX: '1000000',
       ...extra,
@@ -199,6 +205,87 @@ async function seedStack(): Promise<void> {
   }
 }
 
+/**
+ * GET /r on bare Express 5 and behind requireAuth and its peers, all trusting one ES256 Tessera
+ * server's JWKS, with one token and with 10,000 in rotation. The variants run interleaved, round
+ * after round, and the best round of each is kept (as for open/protected).
+ *
+ * Every measurement gets a fresh process, started, checked and loaded at once: under this load
+ * V8 settles a process in one of two heap states, and a process left idle between loads (or
+ * loaded over several rounds) sometimes lands in one that runs Express at about half the CPU per
+ * request, whatever the stack. One process per variant for the whole run made requireAuth look
+ * 1.7x as fast as bare Express; a fresh process each time gives every stack the same history.
+ */
+/** The resource-server group's variants, for its checks (the feed variant needs the client made at run time). */
+let rsVariants: resourceServers.Variant[] = [];
+
+/** A service client for the feed variant, made with the CLI as an operator would (`tessera client create`). */
+async function createFeedClient(tessera: ServerProcess): Promise<resourceServers.Feed> {
+  const output = execFileSync(process.execPath, [join(ROOT, 'bin/tessera.js'), 'client', 'create', '--name', 'bench'], {
+    cwd: work,
+    env: { ...process.env, ...tesseraEnv(`sqlite:${join(work, 'bench-rs.db')}`) },
+    encoding: 'utf8',
+  });
+  const field = (name: string) => new RegExp(`^${name}: (\\S+)$`, 'm').exec(output)?.[1] ?? '';
+  return { url: `${tessera.url}/api/revocations`, clientId: field('client_id'), clientSecret: field('client_secret') };
+}
+
+async function resourceServerGroup(): Promise<void> {
+  console.log('\n# resource servers (Express 5, ES256 tokens verified through the JWKS)');
+  // An hour, not 15 minutes: every token must outlive all rounds (BENCH_ROUNDS=5 takes ~15 min).
+  const tessera = await startTessera('tessera-rs', `sqlite:${join(work, 'bench-rs.db')}`, { JWT_EXPIRES_IN: '1h' });
+  try {
+    const emails = await signUp(tessera.url, 'rs', 20);
+    const many = await collectAccessTokens(tessera.url, emails, options.manyTokens);
+    report.seeded(
+      'resource-server tokens',
+      many.seconds,
+      `${many.tokens.length} distinct access tokens: ${many.logins} logins + ${many.refreshes} refreshes`,
+    );
+    const trusted = { url: tessera.url, ...resourceServers.issuerOf(many.tokens[0]!) };
+    const variants = (rsVariants = resourceServers.variants(await createFeedClient(tessera)));
+    const modes = resourceServers.modes(sizeLabel(options.manyTokens));
+    const checked = new Set<resourceServers.Variant>();
+    let bareBody: string | undefined;
+    for (let round = 0; round < options.rounds; round += 1) {
+      for (const mode of modes) {
+        for (const variant of variants) {
+          const name = mode.row(variant);
+          await quiet(name);
+          const server = await resourceServers.startResourceServer(variant, trusted, work);
+          try {
+            // Before any load: 200 and bare's body to valid tokens, 401 to bad ones.
+            const body = await resourceServers.verifyStack(variant, server, many.tokens, bareBody);
+            if (variant.stack === 'bare') bareBody ??= body;
+            if (!checked.has(variant)) console.log(`  ${variant.name}: ${resourceServers.verified(variant)}`);
+            checked.add(variant);
+            if (mode.firstPass) await startLoad({ ...mode.load(baseFor(server), many.tokens), amount: many.tokens.length }).result;
+            await scenario(name, server, () => mode.load(baseFor(server), many.tokens), { quiet: false });
+          } finally {
+            await server.stop();
+          }
+        }
+      }
+    }
+    const title = `Resource servers (GET /r, Express 5, ES256, 10 connections; best of ${options.rounds} round(s); x bare = req/s / bare's)`;
+    report.tables.push({ title, ...resourceServers.summary(variants, modes, (name) => report.get(name)) });
+    for (const mode of modes) {
+      const bare = report.get(mode.row(variants.find((variant) => variant.stack === 'bare')!));
+      for (const variant of variants) {
+        const row = report.get(mode.row(variant));
+        if (row && (row.non2xx || row.errors)) report.notes.push(`${row.name}: ${row.non2xx} non-2xx, ${row.errors} errors`);
+        // Authentication cannot make the same route cheaper: such a row measured the heap state
+        // its process landed in (see above), not the stack.
+        if (row && bare && variant.stack !== 'bare' && row.rps > 1.1 * bare.rps) {
+          report.notes.push(`${row.name}: ${(row.rps / bare.rps).toFixed(2)}x bare, a heap state of its process rather than the stack`);
+        }
+      }
+    }
+  } finally {
+    await tessera.stop();
+  }
+}
+
 const sizeLabel = (n: number): string => (n >= 1_000_000 ? `${n / 1_000_000}M` : n >= 1_000 ? `${n / 1_000}k` : String(n));
 
 /** protected and refresh with N users/sessions bulk-seeded into SQLite before start. */
@@ -335,6 +422,7 @@ function checks(): Check[] {
     check('pg: refresh', rps('pg: refresh'), 'req/s', '(info)'),
     check(`${pgLabel}: protected / pg protected`, ratio(rps(`${pgLabel}: protected`), rps('pg: protected')), 'x', '(info)'),
     check(`${pgLabel}: refresh / pg refresh`, ratio(rps(`${pgLabel}: refresh`), rps('pg: refresh')), 'x', '(info)'),
+    ...resourceServers.checks(rsVariants, resourceServers.modes(sizeLabel(options.manyTokens)), (name) => report.get(name)),
   ].filter((c) => c.value !== undefined);
 }
 
@@ -356,6 +444,7 @@ try {
     core,
     hs256,
     'seed-stack': seedStack,
+    'resource-server': resourceServerGroup,
     scale,
     postgres: async () => {
       if (options.databaseUrl) return postgres(options.databaseUrl);

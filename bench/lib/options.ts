@@ -6,9 +6,12 @@ export interface BenchOptions {
   /** Seconds of unmeasured load before each scenario, so the JIT and caches are warm. */
   warmupSeconds: number;
   connections: number;
-  /** BENCH_ROUNDS: open and protected run this many times, alternately, best kept (2; 1 in quick mode). */
+  /**
+   * BENCH_ROUNDS: open and protected, and the resource-server variants, run this many times,
+   * alternately, best kept (2; 1 in quick mode).
+   */
   rounds: number;
-  /** Distinct access tokens for protected-many-tokens. */
+  /** Distinct access tokens for protected-many-tokens and the resource servers' many-tokens runs. */
   manyTokens: number;
   /** Users (each with one session and refresh token) seeded for each scale step. */
   scaleSizes: number[];
@@ -18,7 +21,7 @@ export interface BenchOptions {
   groups: Set<Group>;
 }
 
-export const GROUPS = ['core', 'hs256', 'seed-stack', 'scale', 'postgres'] as const;
+export const GROUPS = ['core', 'hs256', 'seed-stack', 'resource-server', 'scale', 'postgres'] as const;
 export type Group = (typeof GROUPS)[number];
 
 export function readOptions(env: NodeJS.ProcessEnv = process.env): BenchOptions {

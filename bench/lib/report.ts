@@ -38,6 +38,8 @@ export class Report {
   readonly seeding: Record<string, { seconds: number; detail: string }> = {};
   readonly state: Record<string, Record<string, number | undefined>> = {};
   readonly notes: string[] = [];
+  /** Summary tables a group adds (the resource-server comparison), printed after the scenarios. */
+  readonly tables: { title: string; headers: string[]; rows: string[][] }[] = [];
   checks: Check[] = [];
 
   constructor(private readonly options: BenchOptions) {}
@@ -95,6 +97,10 @@ export class Report {
         new Set([1, 2, 3, 4, 5, 6, 7, 8, 9]),
       ),
     );
+    for (const { title, headers, rows } of this.tables) {
+      console.log(`\n== ${title}\n`);
+      console.log(table(headers, rows, new Set(headers.map((_, i) => i).slice(1))));
+    }
     if (Object.keys(this.seeding).length) {
       console.log('\n== Seeding\n');
       console.log(
@@ -145,6 +151,7 @@ export class Report {
       scenarios: this.scenarios,
       seeding: this.seeding,
       state: this.state,
+      tables: this.tables,
       checks: this.checks,
       notes: this.notes,
     };

@@ -7,18 +7,18 @@ type Base = Pick<LoadSpec, 'url' | 'connections' | 'seconds'>;
 export const open = (base: Base): LoadSpec => ({ ...base, path: '/api/public' });
 
 /** One token, sent on every request. */
-export const protectedRoute = (base: Base, token: string): LoadSpec => ({
+export const protectedRoute = (base: Base, token: string, path = '/api/protected'): LoadSpec => ({
   ...base,
-  path: '/api/protected',
+  path,
   headers: { authorization: `Bearer ${token}` },
 });
 
 /** A different token on each request, cycling through all of them. */
-export function protectedManyTokens(base: Base, tokens: string[]): LoadSpec {
+export function protectedManyTokens(base: Base, tokens: string[], path = '/api/protected'): LoadSpec {
   let next = 0;
   return {
     ...base,
-    path: '/api/protected',
+    path,
     setupRequest(request) {
       request.headers = { ...request.headers, authorization: `Bearer ${tokens[next++ % tokens.length]}` };
       return request;
