@@ -119,7 +119,8 @@ export function createAccountEmailService(deps: {
       const hash = sha256(token);
       const peek = await links.find(hash, 'reset', clock.now());
       const found = peek && (await users.findCredentialsById(peek.userId));
-      if (!peek || !found || found.user.disabled) throw invalidLink();
+      // A link mailed to an address the account has since left is dead: its old mailbox may not be the owner's any more.
+      if (!peek || !found || found.user.disabled || peek.email !== found.user.email) throw invalidLink();
       const problem = passwordProblem(newPassword) ?? passwordEmailProblem(newPassword, found.user.email);
       if (problem) throw validationFailed([{ path: 'newPassword', message: problem }]);
       const passwordHash = await deps.passwords.hash(newPassword);
@@ -160,6 +161,8 @@ export function createAccountEmailService(deps: {
         throw error;
       }
       if (!user || !before) throw invalidLink();
+      // Links mailed to the old address (a reset, say) must not outlive the move.
+      await links.retire(user.id, ['reset', 'verify', 'change'], clock.now());
       await audit.record({ type: 'email.changed', userId: user.id, ...client, details: { from: before.email, to: user.email } });
       return user;
     },

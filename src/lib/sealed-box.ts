@@ -17,7 +17,8 @@ export function seal(plaintext: Buffer, key: Buffer, aad: string): string {
 export function open(sealed: string, key: Buffer, aad: string): Buffer {
   const [iv, tag, ciphertext, extra] = sealed.split('.').map((part) => Buffer.from(part, 'base64url'));
   if (!iv || !tag || !ciphertext || extra) throw new Error('the sealed value is not in the expected format');
-  const decipher = createDecipheriv('aes-256-gcm', key, iv);
+  // A full 16-byte tag only: GCM would also accept a truncated one, which is easier to forge.
+  const decipher = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: 16 });
   decipher.setAAD(Buffer.from(aad));
   decipher.setAuthTag(tag);
   return Buffer.concat([decipher.update(ciphertext), decipher.final()]);

@@ -48,8 +48,17 @@ export function createRevocationFeed(deps: {
   return {
     size: () => open.size,
     async serve(res, { clientId, lastEventId }) {
+      // Listened for first: a subscriber that leaves during any await below is cleaned up too.
+      let gone = false;
+      const cleanups: (() => void)[] = [];
+      res.on('close', () => {
+        gone = true;
+        open.delete(res);
+        for (const cleanup of cleanups) cleanup();
+      });
       // Ids above the newest row come from another database (restored, or reset): start over.
       const start = lastEventId > (await revocations.latest()) ? 0 : lastEventId;
+      if (gone) return;
       res.status(200);
       res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
       res.setHeader('Cache-Control', 'no-store');
@@ -60,6 +69,7 @@ export function createRevocationFeed(deps: {
 
       let sent = start;
       let pending: SequencedRevocation[] | undefined = [];
+      /** Live events: few and small. A subscriber that lets them pile up is not reading. */
       const send = (rows: SequencedRevocation[]) => {
         for (const row of rows) {
           if (row.seq <= sent) continue;
@@ -71,7 +81,18 @@ export function createRevocationFeed(deps: {
           res.destroy();
         }
       };
-      const unsubscribe = revocations.subscribe((rows) => (pending ? pending.push(...rows) : send(rows)));
+      /** Until the socket takes more (or the subscriber leaves). */
+      const drained = () =>
+        new Promise<void>((resolve) => {
+          const done = () => {
+            res.off('drain', done);
+            res.off('close', done);
+            resolve();
+          };
+          res.on('drain', done);
+          res.on('close', done);
+        });
+      cleanups.push(revocations.subscribe((rows) => (pending ? pending.push(...rows) : send(rows))));
       const heartbeat = setInterval(() => {
         res.write(': keep-alive\n\n');
         deps.clientExists(clientId).then(
@@ -82,17 +103,20 @@ export function createRevocationFeed(deps: {
         );
       }, deps.heartbeatMs ?? FEED_HEARTBEAT_MS);
       heartbeat.unref();
-      const close = () => {
-        open.delete(res);
-        unsubscribe();
-        clearInterval(heartbeat);
-      };
-      res.on('close', close);
+      cleanups.push(() => clearInterval(heartbeat));
       if (deps.shutdown?.aborted) res.end();
       logger.info({ clientId, from: start }, 'revocation feed subscriber connected');
 
       try {
-        send(await revocations.since(start));
+        // The catch-up may be large (every revocation of the last access-token lifetime): written
+        // at the pace the subscriber reads it, never piled up in memory.
+        for (const row of await revocations.since(start)) {
+          if (gone) return;
+          if (row.seq <= sent) continue;
+          sent = row.seq;
+          if (!res.write(eventOf(row))) await drained();
+        }
+        if (gone) return;
         const live = pending.sort((a, b) => a.seq - b.seq);
         pending = undefined;
         send(live);

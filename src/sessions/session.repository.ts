@@ -55,6 +55,10 @@ export async function endSessionsWithin(
   } else {
     query = query.where('userId', '=', target.userId);
     if (target.except) query = query.where('id', '!=', target.except);
+    // A login halfway through its second step (a password already checked, an mfaToken out) is a
+    // session about to begin: whatever ends all of a user's sessions (a password change or reset,
+    // a disable, logout-all) ends it too.
+    await trx.deleteFrom('mfaChallenges').where('userId', '=', target.userId).execute();
   }
   const ids = (await query.returning('id').execute()).map((row) => row.id);
   await insertRevocations(

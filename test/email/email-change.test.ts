@@ -74,6 +74,22 @@ describe('email change over a real SMTP server', () => {
     expect(smtp.mails.length).toBe(before + 1);
   });
 
+  it('a reset link mailed to the old address stops working once the account has moved', async () => {
+    const user = await signupAndLogin(t.app);
+    await request(t.app).post('/api/auth/password/forgot').send({ email: user.email }).expect(202);
+    const resetToken = tokenOf(linkIn(await latestMail(smtp, t.runtime.mail, user.email, /Reset your password/)));
+    const newEmail = uniqueEmail('moved-away');
+    await change(user.accessToken, { newEmail, currentPassword: PASSWORD }).expect(202);
+    const token = tokenOf(linkIn(await latestMail(smtp, t.runtime.mail, newEmail, /Confirm your new email/)));
+    await request(t.app).post('/api/auth/email/change/confirm').send({ token }).expect(200);
+    expectProblem(
+      await request(t.app).post('/api/auth/password/reset').send({ token: resetToken, newPassword: 'taken over by the old mailbox' }),
+      400,
+      'invalid_link',
+    );
+    await request(t.app).post('/api/auth/login').send({ email: newEmail, password: PASSWORD }).expect(200);
+  });
+
   it('409 email_taken when the new address got an account in the meantime', async () => {
     const user = await signupAndLogin(t.app);
     const newEmail = uniqueEmail('race');

@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
+import { insertRevocations } from '../../src/revocation/revocation.repository.ts';
 import { sidOf } from '../helpers/cookies.ts';
 import { listen } from '../helpers/listen.ts';
 import { openFeed } from '../helpers/sse.ts';
@@ -101,6 +102,25 @@ describe('GET /api/revocations: the revocation feed (Server-Sent Events)', () =>
     const third = await subscribe({ 'last-event-id': '999999' });
     await third.waitFor(third.ready);
     expect(third.revocations()).toHaveLength(4);
+  });
+
+  it('streams a catch-up of 12,000 revocations at the pace the subscriber reads, to the end', async () => {
+    const { t, subscribe } = await setup();
+    const now = t.clock.now();
+    const rows = Array.from({ length: 12_000 }, (_, i) => ({
+      id: `s-${i}`,
+      kind: 'sid' as const,
+      createdAt: now,
+      expiresAt: now + 600_000,
+    }));
+    await t.runtime.database.db.transaction().execute(async (trx) => {
+      for (let i = 0; i < rows.length; i += 500) await insertRevocations(trx, rows.slice(i, i + 500));
+    });
+    const feed = await subscribe();
+    await feed.waitFor(feed.ready, 20_000, 'ready after the whole catch-up');
+    const seen = feed.revocations();
+    expect(seen).toHaveLength(12_000);
+    expect(new Set(seen.map((e) => e.seq)).size).toBe(12_000);
   });
 
   it('carries revocations made on another instance of the server (the shared sequence)', async () => {
