@@ -23,13 +23,18 @@ const ACCEPTED = { status: 'accepted' } as const;
 /** Email verification, password reset and email change (links by mail; pages in pages.routes.ts). */
 export function emailEndpoints(deps: EmailRoutesDeps): Endpoint[] {
   const { accountEmail, credentials, mail, mailLimits } = deps;
-  return [
+
+  /**
+   * An endpoint that may mail an address: always `202` with one body, the lookup and the mail
+   * after the answer, so neither the answer nor its timing says whether the address has an account.
+   */
+  const accepted = (def: { path: string; operationId: string; summary: string; work(email: string, client: ClientInfo): Promise<void> }) =>
     endpoint({
       method: 'post',
-      path: '/api/auth/email/verify/request',
-      operationId: 'requestVerification',
-      summary: 'Send a new verification link, if the address has an unverified account',
-      description: 'Always `202` (rate limits aside): the answer and its timing say nothing about the address.',
+      path: def.path,
+      operationId: def.operationId,
+      summary: def.summary,
+      description: 'Always `202` (rate limits aside), with the same body and timing for unknown addresses.',
       access: 'public',
       body: EmailBody,
       use: mailLimits,
@@ -37,8 +42,16 @@ export function emailEndpoints(deps: EmailRoutesDeps): Endpoint[] {
       handler({ body, req, res }) {
         const client = clientInfo(req);
         res.status(202).json(ACCEPTED);
-        mail.background(() => accountEmail.requestVerification(body.email, client), 'verify/request');
+        mail.background(() => def.work(body.email, client), def.path);
       },
+    });
+
+  return [
+    accepted({
+      path: '/api/auth/email/verify/request',
+      operationId: 'requestVerification',
+      summary: 'Send a new verification link, if the address has an unverified account',
+      work: (email, client) => accountEmail.requestVerification(email, client),
     }),
 
     endpoint({
@@ -55,21 +68,11 @@ export function emailEndpoints(deps: EmailRoutesDeps): Endpoint[] {
       },
     }),
 
-    endpoint({
-      method: 'post',
+    accepted({
       path: '/api/auth/password/forgot',
       operationId: 'forgotPassword',
       summary: 'Send a password-reset link, if the address has an account',
-      description: 'Always `202` (rate limits aside), with the same body and timing for unknown addresses.',
-      access: 'public',
-      body: EmailBody,
-      use: mailLimits,
-      responses: { 202: { schema: Accepted, description: 'Accepted' } },
-      handler({ body, req, res }) {
-        const client = clientInfo(req);
-        res.status(202).json(ACCEPTED);
-        mail.background(() => accountEmail.forgot(body.email, client), 'password/forgot');
-      },
+      work: (email, client) => accountEmail.forgot(email, client),
     }),
 
     endpoint({
