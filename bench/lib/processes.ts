@@ -58,11 +58,13 @@ export interface StartOptions {
   /** How many times readyText must appear (one per cluster worker). */
   readyCount?: number;
   port: number;
+  /** Extra node flags for a .js entry point (`--cpu-prof`, say). */
+  nodeArgs?: string[];
 }
 
 export function startServer(options: StartOptions): Promise<ServerProcess> {
   const entry = resolve(ROOT, options.script);
-  const [command, args] = entry.endsWith('.js') ? [process.execPath, [entry]] : [TSX, [entry]];
+  const [command, args] = entry.endsWith('.js') ? [process.execPath, [...(options.nodeArgs ?? []), entry]] : [TSX, [entry]];
   const child = spawn(command, args, {
     cwd: options.cwd,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? options.cwd, ...options.env, PORT: String(options.port) },
