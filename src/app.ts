@@ -1,5 +1,4 @@
 import express, { type Express, type RequestHandler } from 'express';
-import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { authEndpoints } from './auth/auth.routes.ts';
 import { demoEndpoints } from './auth/demo.routes.ts';
@@ -14,6 +13,7 @@ import { docsAssets, docsEndpoints } from './http/docs.routes.ts';
 import { mountEndpoints, type Access, type Endpoint } from './http/endpoint.ts';
 import { createErrorHandler } from './http/error-handler.ts';
 import { createRequestLog } from './http/request-log.ts';
+import { securityHeaders } from './http/security-headers.ts';
 import { createMetrics } from './http/metrics.ts';
 import { mfaEndpoints } from './mfa/mfa.routes.ts';
 import { createOpenApiDocument } from './http/openapi.ts';
@@ -140,12 +140,7 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   if (config.trustProxy !== undefined) app.set('trust proxy', config.trustProxy);
-  app.use(
-    helmet({
-      contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
-      crossOriginResourcePolicy: { policy: 'same-site' },
-    }),
-  );
+  app.use(securityHeaders());
   app.use(createCors(config.corsOrigins));
   app.use('/docs/assets', docsAssets());
   // The per-client limit counts before any body is parsed, so oversized or malformed bodies count too.
