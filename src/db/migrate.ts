@@ -6,6 +6,7 @@ import * as hardening from './migrations/0003_hardening.ts';
 import * as serviceClients from './migrations/0004_service_clients.ts';
 import * as email from './migrations/0005_email.ts';
 import * as mfa from './migrations/0006_mfa.ts';
+import * as liveRefreshTokens from './migrations/0007_live_refresh_tokens.ts';
 
 /** Migrations live in code (no directory scan), so they ship inside any bundle. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -15,6 +16,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0004_service_clients': serviceClients,
   '0005_email': email,
   '0006_mfa': mfa,
+  '0007_live_refresh_tokens': liveRefreshTokens,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

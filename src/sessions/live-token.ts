@@ -1,35 +1,50 @@
 import type { Transaction } from 'kysely';
-import type { DatabaseSchema } from '../database.ts';
+import type { DatabaseSchema, Db } from '../database.ts';
+import { prepared } from '../db/prepared.ts';
 
-/** A new live refresh token in a session, and the session's sliding expiry moved with it. */
-export async function addLiveToken(
-  trx: Transaction<DatabaseSchema>,
-  input: { sessionId: string; tokenHash: string; now: number; tokenExpiresAt: number; sessionExpiresAt?: number },
-): Promise<void> {
-  await trx
-    .insertInto('refreshTokens')
-    .values({
-      tokenHash: input.tokenHash,
-      sessionId: input.sessionId,
-      createdAt: input.now,
-      expiresAt: input.tokenExpiresAt,
+export interface LiveToken {
+  sessionId: string;
+  tokenHash: string;
+  now: number;
+  tokenExpiresAt: number;
+  sessionExpiresAt?: number;
+}
+
+/** The queries that add a session's live refresh token (login, rotation, a grace exchange), compiled once per database. */
+export function createLiveTokens(db: Db) {
+  const insertToken = prepared(db, ['tokenHash', 'sessionId', 'now', 'tokenExpiresAt'], (q, v: Omit<LiveToken, 'sessionExpiresAt'>) =>
+    q.insertInto('refreshTokens').values({
+      tokenHash: v.tokenHash,
+      sessionId: v.sessionId,
+      createdAt: v.now,
+      expiresAt: v.tokenExpiresAt,
       usedAt: null,
       replacedBy: null,
       graceUsedAt: null,
-    })
-    .execute();
-  if (input.sessionExpiresAt !== undefined) {
-    // Only a live session moves on: one ended meanwhile (logout, reuse, disable) rolls the
-    // whole transaction back. On PostgreSQL this UPDATE waits for a concurrent end() and
-    // then sees its result.
-    const touched = await trx
-      .updateTable('sessions')
-      .set({ lastUsedAt: input.now, expiresAt: input.sessionExpiresAt })
-      .where('id', '=', input.sessionId)
-      .where('revokedAt', 'is', null)
-      .executeTakeFirst();
-    if (touched.numUpdatedRows === 0n) throw new SessionEndedError();
-  }
+    }),
+  );
+  const slideSession = prepared(
+    db,
+    ['sessionId', 'now', 'sessionExpiresAt'],
+    (q, v: { sessionId: string; now: number; sessionExpiresAt: number }) =>
+      q
+        .updateTable('sessions')
+        .set({ lastUsedAt: v.now, expiresAt: v.sessionExpiresAt })
+        .where('id', '=', v.sessionId)
+        .where('revokedAt', 'is', null),
+  );
+
+  /** A new live refresh token in a session, and the session's sliding expiry moved with it. */
+  return async function addLiveToken(trx: Transaction<DatabaseSchema>, input: LiveToken): Promise<void> {
+    await insertToken(trx, input);
+    if (input.sessionExpiresAt !== undefined) {
+      // Only a live session moves on: one ended meanwhile (logout, reuse, disable) rolls the
+      // whole transaction back. On PostgreSQL this UPDATE waits for a concurrent end() and
+      // then sees its result.
+      const touched = await slideSession(trx, { sessionId: input.sessionId, now: input.now, sessionExpiresAt: input.sessionExpiresAt });
+      if (touched.numAffectedRows === 0n) throw new SessionEndedError();
+    }
+  };
 }
 
 class SessionEndedError extends Error {}

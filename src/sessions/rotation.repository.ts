@@ -1,17 +1,8 @@
 import type { Transaction } from 'kysely';
 import type { DatabaseSchema, Db } from '../database.ts';
 import { isPostgres } from '../db/dialect.ts';
-import { addLiveToken, unlessEnded } from './live-token.ts';
-
-/**
- * On PostgreSQL, every change to a session's chain first locks the session row, so rotations
- * and grace exchanges of one session run one after another: a grace exchange cannot slip a new
- * sibling past a concurrent rotation's retiring UPDATE, and two branches rotating at once
- * cannot deadlock on each other's rows. (SQLite writes one transaction at a time.)
- */
-async function lockChain(trx: Transaction<DatabaseSchema>, sessionId: string): Promise<void> {
-  if (isPostgres(trx)) await trx.selectFrom('sessions').select('id').where('id', '=', sessionId).forUpdate().execute();
-}
+import { prepared } from '../db/prepared.ts';
+import { createLiveTokens, unlessEnded } from './live-token.ts';
 
 export type ConsumeResult =
   | { outcome: 'rotated' }
@@ -27,6 +18,39 @@ export type ConsumeResult =
 
 /** The queries of refresh-token rotation: one conditional UPDATE decides every race. */
 export function createRotationQueries(db: Db) {
+  const addLiveToken = createLiveTokens(db);
+  const postgres = isPostgres(db);
+  const lockSession = prepared(db, ['sessionId'], (q, v: { sessionId: string }) =>
+    q.selectFrom('sessions').select('id').where('id', '=', v.sessionId).forUpdate(),
+  );
+  /**
+   * On PostgreSQL, every change to a session's chain first locks the session row, so rotations
+   * and grace exchanges of one session run one after another: a grace exchange cannot slip a new
+   * sibling past a concurrent rotation's retiring UPDATE, and two branches rotating at once
+   * cannot deadlock on each other's rows. (SQLite writes one transaction at a time.)
+   */
+  const lockChain = async (trx: Transaction<DatabaseSchema>, sessionId: string): Promise<void> => {
+    if (postgres) await lockSession(trx, { sessionId });
+  };
+  type Consume = { sessionId: string; oldHash: string; newHash: string; now: number };
+  const consume = prepared(db, ['now', 'newHash', 'oldHash', 'sessionId'], (q, v: Consume) =>
+    q
+      .updateTable('refreshTokens')
+      .set({ usedAt: v.now, replacedBy: v.newHash })
+      .where('tokenHash', '=', v.oldHash)
+      .where('sessionId', '=', v.sessionId)
+      .where('usedAt', 'is', null),
+  );
+  // A session is one chain: a sibling left by a grace exchange (see exchangeAgain) is retired
+  // when the chain moves on, so presenting it later is reuse. Retired rows have no successor.
+  const retireSiblings = prepared(db, ['now', 'sessionId', 'oldHash'], (q, v: Omit<Consume, 'newHash'>) =>
+    q
+      .updateTable('refreshTokens')
+      .set({ usedAt: v.now })
+      .where('sessionId', '=', v.sessionId)
+      .where('usedAt', 'is', null)
+      .where('tokenHash', '!=', v.oldHash),
+  );
   return {
     /**
      * Rotation: marks `oldHash` used in one conditional UPDATE, so of two concurrent
@@ -44,23 +68,9 @@ export function createRotationQueries(db: Db) {
       return unlessEnded(() =>
         db.transaction().execute(async (trx) => {
           await lockChain(trx, input.sessionId);
-          const consumed = await trx
-            .updateTable('refreshTokens')
-            .set({ usedAt: input.now, replacedBy: input.newHash })
-            .where('tokenHash', '=', input.oldHash)
-            .where('sessionId', '=', input.sessionId)
-            .where('usedAt', 'is', null)
-            .executeTakeFirst();
-          if (consumed.numUpdatedRows === 1n) {
-            // A session is one chain: a sibling left by a grace exchange (see exchangeAgain) is
-            // retired now, so presenting it later is reuse. Retired rows have no successor.
-            await trx
-              .updateTable('refreshTokens')
-              .set({ usedAt: input.now })
-              .where('sessionId', '=', input.sessionId)
-              .where('usedAt', 'is', null)
-              .where('tokenHash', '!=', input.oldHash)
-              .execute();
+          const consumed = await consume(trx, input);
+          if (consumed.numAffectedRows === 1n) {
+            await retireSiblings(trx, input);
             await addLiveToken(trx, { ...input, tokenHash: input.newHash });
             return { outcome: 'rotated' } as const;
           }

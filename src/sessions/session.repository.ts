@@ -1,7 +1,8 @@
 import type { Transaction } from 'kysely';
 import type { DatabaseSchema, Db } from '../database.ts';
 import { insertRevocations } from '../revocation/revocation.repository.ts';
-import { addLiveToken } from './live-token.ts';
+import { prepared } from '../db/prepared.ts';
+import { createLiveTokens } from './live-token.ts';
 import { createRotationQueries } from './rotation.repository.ts';
 import type { EndReason, Session } from './session.ts';
 
@@ -69,6 +70,11 @@ export async function endSessionsWithin(
 }
 
 export function createSessionRepository(db: Db) {
+  const addLiveToken = createLiveTokens(db);
+  // Every refresh reads its session first.
+  const findSession = prepared(db, ['id'], (q, v: { id: string }) =>
+    q.selectFrom('sessions').select(SESSION_COLUMNS).where('id', '=', v.id),
+  );
   return {
     ...createRotationQueries(db),
     /** A session and its first refresh token, together. */
@@ -100,7 +106,7 @@ export function createSessionRepository(db: Db) {
     },
 
     async find(id: string): Promise<Session | undefined> {
-      const row = await db.selectFrom('sessions').select(SESSION_COLUMNS).where('id', '=', id).executeTakeFirst();
+      const [row] = (await findSession(db, { id })).rows;
       return row && toSession(row);
     },
 

@@ -1,6 +1,7 @@
 import { sql, type Selectable, type Transaction } from 'kysely';
 import type { DatabaseSchema } from '../database.ts';
 import { isPostgres } from '../db/dialect.ts';
+import { prepared } from '../db/prepared.ts';
 import type { Db } from '../database.ts';
 import type { UserTable } from './user.table.ts';
 import type { User } from './user.ts';
@@ -42,6 +43,8 @@ function isUniqueViolation(error: unknown): boolean {
 }
 
 export function createUserRepository(db: Db) {
+  // Every refresh reads the user, for the roles it issues now.
+  const findById = prepared(db, ['id'], (q, v: { id: string }) => q.selectFrom('users').selectAll().where('id', '=', v.id));
   return {
     async create(input: {
       id: string;
@@ -74,7 +77,7 @@ export function createUserRepository(db: Db) {
     },
 
     async findById(id: string): Promise<User | undefined> {
-      const row = await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+      const [row] = (await findById(db, { id })).rows;
       return row && toUser(row);
     },
 
