@@ -4,17 +4,24 @@ import { createTestApp, type TestApp } from '../helpers/test-app.ts';
 
 interface Layer {
   route?: { path: string; methods: Record<string, boolean> };
+  /** A nested router (`stack`), or mountEndpoints' table of per-path routers (`routers`). */
+  handle?: { stack?: Layer[]; routers?: { stack: Layer[] }[] };
 }
+
+/** The route layers of a router stack, nested routers included. */
+const routeLayers = (stack: Layer[]): Layer[] =>
+  stack.flatMap((layer) => [
+    ...(layer.route ? [layer] : []),
+    ...routeLayers(layer.handle?.stack ?? []),
+    ...(layer.handle?.routers ?? []).flatMap((router) => routeLayers(router.stack)),
+  ]);
 
 /** Every method + path the Express app answers, read from its router (not from a hand-kept list). */
 function registeredRoutes(t: TestApp): [string, string][] {
-  const stack = (t.app.router as unknown as { stack: Layer[] }).stack;
-  return stack.flatMap((layer) =>
-    layer.route
-      ? Object.keys(layer.route.methods)
-          .filter((method) => method !== '_all')
-          .map((method): [string, string] => [method, layer.route!.path.replace(/:(\w+)/g, '{$1}')])
-      : [],
+  return routeLayers((t.app.router as unknown as { stack: Layer[] }).stack).flatMap((layer) =>
+    Object.keys(layer.route!.methods)
+      .filter((method) => method !== '_all')
+      .map((method): [string, string] => [method, layer.route!.path.replace(/:(\w+)/g, '{$1}')]),
   );
 }
 

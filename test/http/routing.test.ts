@@ -1,0 +1,55 @@
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, signupAndLogin, type TestApp } from '../helpers/test-app.ts';
+
+/** Routing as Express's defaults have it (case-insensitive, a trailing slash ignored), fixed paths and parameters alike. */
+describe('routing', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(() => t.close());
+
+  it('a fixed path matches case-insensitively and with one trailing slash; HEAD is answered like GET', async () => {
+    for (const path of ['/api/public', '/API/Public', '/api/public/']) {
+      const res = await request(t.app).get(path);
+      expect(res.status, path).toBe(200);
+      expect(res.body).toEqual({ message: 'Anyone may read this.' });
+    }
+    const head = await request(t.app).head('/api/public');
+    expect(head.status).toBe(200);
+    expect(head.text).toBeUndefined();
+  });
+
+  it('a path that only looks like a route, or a method the route lacks, is 404 not_found', async () => {
+    for (const [method, path] of [
+      ['post', '/api/public'],
+      ['get', '/api/public/x'],
+      ['get', '//api/public'],
+      ['get', '/api/%70ublic'],
+      ['delete', '/api/auth/login'],
+    ] as const) {
+      const res = await request(t.app)[method](path);
+      expect(res.status, `${method} ${path}`).toBe(404);
+      expect(res.body.code).toBe('not_found');
+    }
+  });
+
+  it('OPTIONS without a CORS preflight is 404, on fixed paths and paths with parameters alike', async () => {
+    for (const path of ['/api/auth/login', '/api/auth/sessions/x']) {
+      const res = await request(t.app).options(path);
+      expect(res.status, path).toBe(404);
+      expect(res.body.code).toBe('not_found');
+    }
+  });
+
+  it('routes with parameters are routed, and their guards still run first', async () => {
+    const session = await signupAndLogin(t.app);
+    const mine = await request(t.app).get('/api/auth/sessions').set('Authorization', `Bearer ${session.accessToken}`);
+    const sessionId = (mine.body as { sessions: { id: string }[] }).sessions[0]!.id;
+    expect((await request(t.app).delete(`/api/auth/sessions/${sessionId}`)).status).toBe(401);
+    const deleted = await request(t.app).delete(`/API/auth/sessions/${sessionId}/`).set('Authorization', `Bearer ${session.accessToken}`);
+    expect(deleted.status).toBe(204);
+    expect((await request(t.app).put('/api/admin/users/some-id/roles').send({ roles: ['user'] })).status).toBe(401);
+  });
+});
