@@ -50,6 +50,12 @@ describe('routing', () => {
     expect((await request(t.app).delete(`/api/auth/sessions/${sessionId}`)).status).toBe(401);
     const deleted = await request(t.app).delete(`/API/auth/sessions/${sessionId}/`).set('Authorization', `Bearer ${session.accessToken}`);
     expect(deleted.status).toBe(204);
-    expect((await request(t.app).put('/api/admin/users/some-id/roles').send({ roles: ['user'] })).status).toBe(401);
+    expect(
+      (
+        await request(t.app)
+          .put('/api/admin/users/some-id/roles')
+          .send({ roles: ['user'] })
+      ).status,
+    ).toBe(401);
   });
 });
