@@ -16,6 +16,11 @@ export type ConsumeResult =
   | { outcome: 'used'; sessionId: string; usedAt: number; child: string | null; graceUsed: boolean }
   | { outcome: 'unknown' };
 
+/** Carries a rotation's answer out of its transaction, which it rolls back (the session's move on). */
+class Unrotated {
+  constructor(readonly result: ConsumeResult) {}
+}
+
 /** The queries of refresh-token rotation: one conditional UPDATE decides every race. */
 export function createRotationQueries(db: Db) {
   const addLiveToken = createLiveTokens(db);
@@ -32,30 +37,71 @@ export function createRotationQueries(db: Db) {
   const lockChain = async (trx: Transaction<DatabaseSchema>, sessionId: string): Promise<void> => {
     if (postgres) await lockSession(trx, { sessionId });
   };
-  type Consume = { sessionId: string; oldHash: string; newHash: string; now: number };
-  const consume = prepared(db, ['now', 'newHash', 'oldHash', 'sessionId'], (q, v: Consume) =>
+  // A rotation's first statement: the session moves on (its sliding expiry) only while it is
+  // live, and on PostgreSQL the UPDATE takes the session row's lock, which is lockChain's.
+  type Slide = { sessionId: string; now: number; sessionExpiresAt: number };
+  const slideSession = prepared(db, ['now', 'sessionExpiresAt', 'sessionId'], (q, v: Slide) =>
     q
-      .updateTable('refreshTokens')
-      .set({ usedAt: v.now, replacedBy: v.newHash })
-      .where('tokenHash', '=', v.oldHash)
-      .where('sessionId', '=', v.sessionId)
-      .where('usedAt', 'is', null),
+      .updateTable('sessions')
+      .set({ lastUsedAt: v.now, expiresAt: v.sessionExpiresAt })
+      .where('id', '=', v.sessionId)
+      .where('revokedAt', 'is', null),
   );
-  // A session is one chain: a sibling left by a grace exchange (see exchangeAgain) is retired
-  // when the chain moves on, so presenting it later is reuse. Retired rows have no successor.
-  const retireSiblings = prepared(db, ['now', 'sessionId', 'oldHash'], (q, v: Omit<Consume, 'newHash'>) =>
+  /**
+   * Consumes `oldHash` if it is live, and in the same statement retires the session's other live
+   * tokens (a sibling left by a grace exchange, see exchangeAgain): a session is one chain, so
+   * presenting a sibling later is reuse. Retired rows keep no successor. It changes no row
+   * unless `oldHash` itself is live, so of two refreshes with one token exactly one wins.
+   */
+  type Consume = { sessionId: string; oldHash: string; newHash: string; now: number };
+  const consume = prepared(db, ['now', 'oldHash', 'newHash', 'sessionId'], (q, v: Consume) =>
     q
       .updateTable('refreshTokens')
-      .set({ usedAt: v.now })
+      .set((eb) => ({
+        usedAt: v.now,
+        replacedBy: eb.case().when('tokenHash', '=', v.oldHash).then(v.newHash).else(eb.ref('replacedBy')).end(),
+      }))
       .where('sessionId', '=', v.sessionId)
       .where('usedAt', 'is', null)
-      .where('tokenHash', '!=', v.oldHash),
+      .where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom('refreshTokens as old')
+            .select('old.tokenHash')
+            .where('old.tokenHash', '=', v.oldHash)
+            .where('old.sessionId', '=', v.sessionId)
+            .where('old.usedAt', 'is', null),
+        ),
+      ),
   );
+  const usage = prepared(db, ['oldHash', 'sessionId'], (q, v: Pick<Consume, 'oldHash' | 'sessionId'>) =>
+    q
+      .selectFrom('refreshTokens as t')
+      .leftJoin('refreshTokens as child', 'child.tokenHash', 't.replacedBy')
+      .select(['t.sessionId', 't.usedAt', 't.graceUsedAt', 'child.usedAt as childUsedAt', 'child.tokenHash as childHash'])
+      .where('t.tokenHash', '=', v.oldHash)
+      .where('t.sessionId', '=', v.sessionId),
+  );
+
+  /** Why `oldHash` could not be consumed: unknown, or already used (and how). */
+  const whyNot = async (trx: Transaction<DatabaseSchema>, input: Pick<Consume, 'oldHash' | 'sessionId'>): Promise<ConsumeResult> => {
+    const [row] = (await usage(trx, input)).rows;
+    if (!row || row.usedAt === null) return { outcome: 'unknown' };
+    return {
+      outcome: 'used',
+      sessionId: row.sessionId,
+      usedAt: row.usedAt,
+      child: row.childHash !== null && row.childUsedAt === null ? row.childHash : null,
+      graceUsed: row.graceUsedAt !== null,
+    };
+  };
+
   return {
     /**
-     * Rotation: marks `oldHash` used in one conditional UPDATE, so of two concurrent
-     * refreshes with one token exactly one changes a row; the winner's new token is
-     * stored in the same transaction. The loser learns how the token was used.
+     * Rotation, in as few statements as its guarantees allow (each is a round trip on
+     * PostgreSQL): move the live session on, consume the old token and retire its siblings,
+     * store the new token. Anything else (an ended session, a used or unknown token) rolls the
+     * transaction back, so the session has not moved, and reports why.
      */
     async rotate(input: {
       sessionId: string;
@@ -65,32 +111,24 @@ export function createRotationQueries(db: Db) {
       tokenExpiresAt: number;
       sessionExpiresAt: number;
     }): Promise<ConsumeResult> {
-      return unlessEnded(() =>
-        db.transaction().execute(async (trx) => {
-          await lockChain(trx, input.sessionId);
+      try {
+        return await db.transaction().execute(async (trx) => {
+          const slid = await slideSession(trx, input);
+          if (slid.numAffectedRows === 0n) throw new Unrotated({ outcome: 'ended' });
           const consumed = await consume(trx, input);
-          if (consumed.numAffectedRows === 1n) {
-            await retireSiblings(trx, input);
-            await addLiveToken(trx, { ...input, tokenHash: input.newHash });
-            return { outcome: 'rotated' } as const;
-          }
-          const row = await trx
-            .selectFrom('refreshTokens as t')
-            .leftJoin('refreshTokens as child', 'child.tokenHash', 't.replacedBy')
-            .select(['t.sessionId', 't.usedAt', 't.graceUsedAt', 'child.usedAt as childUsedAt', 'child.tokenHash as childHash'])
-            .where('t.tokenHash', '=', input.oldHash)
-            .where('t.sessionId', '=', input.sessionId)
-            .executeTakeFirst();
-          if (!row || row.usedAt === null) return { outcome: 'unknown' } as const;
-          return {
-            outcome: 'used',
-            sessionId: row.sessionId,
-            usedAt: row.usedAt,
-            child: row.childHash !== null && row.childUsedAt === null ? row.childHash : null,
-            graceUsed: row.graceUsedAt !== null,
-          } as const;
-        }),
-      );
+          if (consumed.numAffectedRows === 0n) throw new Unrotated(await whyNot(trx, input));
+          await addLiveToken(trx, {
+            sessionId: input.sessionId,
+            tokenHash: input.newHash,
+            now: input.now,
+            tokenExpiresAt: input.tokenExpiresAt,
+          });
+          return { outcome: 'rotated' } as const;
+        });
+      } catch (error) {
+        if (error instanceof Unrotated) return error.result;
+        throw error;
+      }
     },
 
     /**

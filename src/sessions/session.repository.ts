@@ -3,6 +3,8 @@ import type { DatabaseSchema, Db } from '../database.ts';
 import { insertRevocations } from '../revocation/revocation.repository.ts';
 import { prepared } from '../db/prepared.ts';
 import { createLiveTokens } from './live-token.ts';
+import { toUser } from '../users/user-row.ts';
+import type { User } from '../users/user.ts';
 import { createRotationQueries } from './rotation.repository.ts';
 import type { EndReason, Session } from './session.ts';
 
@@ -71,9 +73,26 @@ export async function endSessionsWithin(
 
 export function createSessionRepository(db: Db) {
   const addLiveToken = createLiveTokens(db);
-  // Every refresh reads its session first.
   const findSession = prepared(db, ['id'], (q, v: { id: string }) =>
     q.selectFrom('sessions').select(SESSION_COLUMNS).where('id', '=', v.id),
+  );
+  // Every refresh reads its session and the session's user (for the roles it issues now): one query.
+  const findSessionAndUser = prepared(db, ['id'], (q, v: { id: string }) =>
+    q
+      .selectFrom('sessions as s')
+      .leftJoin('users as u', 'u.id', 's.userId')
+      .select(SESSION_COLUMNS.map((column) => `s.${column}` as const))
+      .select([
+        'u.id as uId',
+        'u.email as uEmail',
+        'u.name as uName',
+        'u.roles as uRoles',
+        'u.disabled as uDisabled',
+        'u.emailVerified as uEmailVerified',
+        'u.mfaEnabled as uMfaEnabled',
+        'u.createdAt as uCreatedAt',
+      ])
+      .where('s.id', '=', v.id),
   );
   return {
     ...createRotationQueries(db),
@@ -103,6 +122,27 @@ export function createSessionRepository(db: Db) {
           tokenExpiresAt: input.tokenExpiresAt,
         });
       });
+    },
+
+    /** A session and its user (undefined when the user no longer exists). */
+    async findWithUser(id: string): Promise<{ session: Session; user: User | undefined } | undefined> {
+      const [row] = (await findSessionAndUser(db, { id })).rows;
+      if (!row) return undefined;
+      const { uId, uEmail, uName, uRoles, uDisabled, uEmailVerified, uMfaEnabled, uCreatedAt, ...session } = row;
+      const user =
+        uId === null || uEmail === null || uRoles === null || uCreatedAt === null
+          ? undefined
+          : toUser({
+              id: uId,
+              email: uEmail,
+              name: uName,
+              roles: uRoles,
+              disabled: uDisabled ?? 0,
+              emailVerified: uEmailVerified ?? 0,
+              mfaEnabled: uMfaEnabled ?? 0,
+              createdAt: uCreatedAt,
+            });
+      return { session: toSession(session), user };
     },
 
     async find(id: string): Promise<Session | undefined> {

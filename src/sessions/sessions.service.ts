@@ -80,14 +80,14 @@ export function createSessionsService(deps: {
 
   /** The live session and its enabled user for a refresh token, or the reason there is none. */
   const liveSessionOf = async (claims: RefreshClaims, now: number): Promise<{ session: Session; user: User }> => {
-    const session = await sessions.find(claims.sid);
-    if (!session || session.userId !== claims.sub)
+    const found = await sessions.findWithUser(claims.sid);
+    if (!found || found.session.userId !== claims.sub)
       throw refreshFailed('invalid_token', 'The session of this refresh token does not exist.');
+    const { session, user } = found;
     if (!isLive(session, now)) {
       if (session.revokedAt === null) await endSessions({ sessionId: session.id }, 'expired');
       throw ended();
     }
-    const user = await users.findById(session.userId);
     if (!user || user.disabled) {
       await endSessions({ sessionId: session.id }, 'disabled');
       throw ended();

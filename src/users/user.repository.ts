@@ -5,6 +5,7 @@ import { prepared } from '../db/prepared.ts';
 import type { Db } from '../database.ts';
 import type { UserTable } from './user.table.ts';
 import type { User } from './user.ts';
+import { toUser } from './user-row.ts';
 
 export class EmailTakenError extends Error {
   override name = 'EmailTakenError';
@@ -24,17 +25,6 @@ export type AdminChangeResult<T = undefined> =
   | { outcome: 'not_found' }
   /** The change would leave no enabled admin; nothing was written. */
   | { outcome: 'last_admin' };
-
-const toUser = (row: Selectable<UserTable>): User => ({
-  id: row.id,
-  email: row.email,
-  name: row.name,
-  roles: JSON.parse(row.roles) as string[],
-  disabled: Boolean(row.disabled),
-  emailVerified: Boolean(row.emailVerified),
-  mfaEnabled: Boolean(row.mfaEnabled),
-  createdAt: row.createdAt,
-});
 
 /** Unique-constraint violations, as SQLite and PostgreSQL report them. */
 function isUniqueViolation(error: unknown): boolean {
