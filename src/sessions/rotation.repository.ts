@@ -17,8 +17,10 @@ export type ConsumeResult =
   | { outcome: 'unknown' };
 
 /** Carries a rotation's answer out of its transaction, which it rolls back (the session's move on). */
-class Unrotated {
-  constructor(readonly result: ConsumeResult) {}
+class Unrotated extends Error {
+  constructor(readonly result: ConsumeResult) {
+    super(result.outcome);
+  }
 }
 
 /** The queries of refresh-token rotation: one conditional UPDATE decides every race. */

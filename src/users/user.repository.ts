@@ -1,9 +1,8 @@
-import { sql, type Selectable, type Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { DatabaseSchema } from '../database.ts';
 import { isPostgres } from '../db/dialect.ts';
 import { prepared } from '../db/prepared.ts';
 import type { Db } from '../database.ts';
-import type { UserTable } from './user.table.ts';
 import type { User } from './user.ts';
 import { toUser } from './user-row.ts';
 
