@@ -1,12 +1,12 @@
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
-import { CamelCasePlugin, Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { CamelCasePlugin, Kysely, PostgresDialect, sql } from 'kysely';
 import type { DatabaseSchema, Db, Dialect } from '../database.ts';
 import { ConfigError } from '../config/errors.ts';
 import { ensurePrivateFile, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, tighten } from '../lib/private-files.ts';
 import { existsSync, mkdirSync } from 'node:fs';
-import { withStatementCache } from './statement-cache.ts';
+import { TesseraSqliteDialect } from './sqlite-dialect.ts';
 
 export interface DatabaseHandle {
   db: Db;
@@ -62,7 +62,7 @@ export function createDb(url: string, options: { poolSize?: number; onError?: (e
     database.pragma('foreign_keys = ON');
     database.pragma('busy_timeout = 5000');
     const db = new Kysely<DatabaseSchema>({
-      dialect: new SqliteDialect({ database: withStatementCache(database) }),
+      dialect: new TesseraSqliteDialect(database),
       plugins: [new CamelCasePlugin()],
     });
     return handle(db, 'sqlite');
