@@ -8,6 +8,9 @@ export type UserRow = Pick<
   'id' | 'email' | 'name' | 'roles' | 'disabled' | 'emailVerified' | 'mfaEnabled' | 'createdAt'
 >;
 
+/** The UserRow columns, named: a query that lists them keeps its result shape when a column is added. */
+export const USER_COLUMNS = ['id', 'email', 'name', 'roles', 'disabled', 'emailVerified', 'mfaEnabled', 'createdAt'] as const;
+
 /** A users row as the rest of the app sees it: roles parsed, 0/1 flags as booleans. */
 export const toUser = (row: UserRow): User => ({
   id: row.id,

@@ -4,7 +4,7 @@ import { isPostgres } from '../db/dialect.ts';
 import { prepared } from '../db/prepared.ts';
 import type { Db } from '../database.ts';
 import type { User } from './user.ts';
-import { toUser } from './user-row.ts';
+import { toUser, USER_COLUMNS } from './user-row.ts';
 
 export class EmailTakenError extends Error {
   override name = 'EmailTakenError';
@@ -32,8 +32,8 @@ function isUniqueViolation(error: unknown): boolean {
 }
 
 export function createUserRepository(db: Db) {
-  // Every refresh reads the user, for the roles it issues now.
-  const findById = prepared(db, ['id'], (q, v: { id: string }) => q.selectFrom('users').selectAll().where('id', '=', v.id));
+  // Every login reads the user again once its session exists.
+  const findById = prepared(db, ['id'], (q, v: { id: string }) => q.selectFrom('users').select(USER_COLUMNS).where('id', '=', v.id));
   return {
     async create(input: {
       id: string;
