@@ -116,20 +116,47 @@ async function snapshot(server: ServerProcess): Promise<Record<string, number | 
   };
 }
 
-/** open, protected, protected-many-tokens, refresh, login, login-storm: ES256 on SQLite. */
+/** The tutorial's Express + jsonwebtoken stack (bench/seed-stack.ts), with a token it signs itself. */
+async function startSeedStack(): Promise<{ server: ServerProcess; accessToken: string }> {
+  const server = await startServer({
+    name: 'seed-stack',
+    script: 'bench/seed-stack.ts',
+    cwd: work,
+    port: await freePort(),
+    readyText: 'seed-stack listening',
+    env: { NODE_ENV: 'production', SEED_STACK_SECRET: secrets.hmac },
+  });
+  const response = await fetch(`${server.url}/api/login`, { method: 'POST' });
+  return { server, accessToken: ((await response.json()) as { accessToken: string }).accessToken };
+}
+
+/**
+ * open, protected, refresh, and the seed stack's open and protected routes, round after round
+ * (the ratios between them are taken round by round: see Report.pairedRatio); then
+ * protected-many-tokens, login, login-storm. ES256 on SQLite.
+ */
 async function core(): Promise<void> {
-  console.log('\n# Tessera, ES256, SQLite');
+  console.log('\n# Tessera (ES256, SQLite) and the seed stack (Express 5 + jsonwebtoken HS256), side by side');
   const server = await startTessera('tessera', `sqlite:${join(work, 'bench.db')}`);
+  let seed: Awaited<ReturnType<typeof startSeedStack>> | undefined;
   try {
+    seed = await startSeedStack();
     const base = baseFor(server);
+    const seedBase = baseFor(seed.server);
     const emails = await signUp(server.url, 'core', 20);
     const { accessToken } = await login(server.url, emails[0]!);
-    // Alternating rounds, best of each kept: the ratio of two ~10k req/s figures is otherwise
-    // at the mercy of one noisy interval on a shared 2-core machine.
+    const sessions = async () => (await loginMany(server.url, emails, 2 * options.connections)).map((pair) => pair.refreshToken);
     for (let round = 0; round < options.rounds; round += 1) {
       await scenario('open', server, () => scenarios.open(base));
       await scenario('protected', server, () => scenarios.protectedRoute(base, accessToken));
+      await refreshScenario('refresh', server, sessions);
+      await scenario('seed-stack: open', seed.server, () => scenarios.open(seedBase));
+      await scenario('seed-stack: protected (KeyObject)', seed.server, () =>
+        scenarios.protectedRoute(seedBase, seed!.accessToken, '/api/protected-keyobject'),
+      );
+      await scenario('seed-stack: protected', seed.server, () => scenarios.protectedRoute(seedBase, seed!.accessToken));
     }
+    await seed.server.stop();
 
     const many = await collectAccessTokens(server.url, emails, options.manyTokens);
     report.seeded(
@@ -148,11 +175,11 @@ async function core(): Promise<void> {
       }),
       { warmup: false },
     );
+    // Paired with an open run just before it, as the rounds above are.
+    await scenario('open (before many tokens)', server, () => scenarios.open(base));
     await scenario('protected-many-tokens', server, () => scenarios.protectedManyTokens(base, many.tokens));
     report.state['after protected-many-tokens'] = await snapshot(server);
 
-    const sessions = async () => (await loginMany(server.url, emails, 2 * options.connections)).map((pair) => pair.refreshToken);
-    await refreshScenario('refresh', server, sessions);
     await scenario('login', server, () => scenarios.login(base, emails));
 
     // 50 connections logging in for the whole measurement, while protected is measured.
@@ -163,6 +190,7 @@ async function core(): Promise<void> {
     report.add({ name: 'login-storm: logins (50 conns)', ...(await storm.result) });
     report.state['core, at the end'] = await snapshot(server);
   } finally {
+    await seed?.server.stop();
     await server.stop();
   }
 }
@@ -175,31 +203,6 @@ async function hs256(): Promise<void> {
     const [address] = await signUp(server.url, 'hs', 1);
     const { accessToken } = await login(server.url, address!);
     await scenario('protected-hs256', server, () => scenarios.protectedRoute(baseFor(server), accessToken));
-  } finally {
-    await server.stop();
-  }
-}
-
-/** The tutorial's Express + jsonwebtoken stack, with a token it signs itself. */
-async function seedStack(): Promise<void> {
-  console.log('\n# seed stack (Express 5 + jsonwebtoken HS256)');
-  const server = await startServer({
-    name: 'seed-stack',
-    script: 'bench/seed-stack.ts',
-    cwd: work,
-    port: await freePort(),
-    readyText: 'seed-stack listening',
-    env: { NODE_ENV: 'production', SEED_STACK_SECRET: secrets.hmac },
-  });
-  try {
-    const response = await fetch(`${server.url}/api/login`, { method: 'POST' });
-    const { accessToken } = (await response.json()) as { accessToken: string };
-    await scenario('seed-stack: open', server, () => scenarios.open(baseFor(server)));
-    await scenario('seed-stack: protected', server, () => scenarios.protectedRoute(baseFor(server), accessToken));
-    await scenario('seed-stack: protected (KeyObject)', server, () => ({
-      ...scenarios.protectedRoute(baseFor(server), accessToken),
-      path: '/api/protected-keyobject',
-    }));
   } finally {
     await server.stop();
   }
@@ -366,6 +369,8 @@ async function quiet(name: string): Promise<void> {
 function checks(): Check[] {
   const rps = (name: string) => report.get(name)?.rps;
   const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? undefined : a / b);
+  // Scenarios measured in the same rounds: the median of their round-by-round ratios.
+  const paired = (a: string, b: string) => report.pairedRatio(a, b)?.median;
   const check = (what: string, value: number | undefined, unit: string, target: string, ok?: (v: number) => boolean): Check => ({
     what,
     value,
@@ -376,28 +381,22 @@ function checks(): Check[] {
   const [small, large] = [options.scaleSizes[0]!, options.scaleSizes.at(-1)!].map(sizeLabel);
   const pgLabel = 'pg 2 workers';
   return [
-    check('protected / open', ratio(rps('protected'), rps('open')), 'x', '>= 0.9', (v) => v >= 0.9),
-    check('protected-many-tokens / open', ratio(rps('protected-many-tokens'), rps('open')), 'x', '>= 0.8', (v) => v >= 0.8),
+    check('protected / open', paired('protected', 'open'), 'x', '>= 0.9', (v) => v >= 0.9),
+    check('protected-many-tokens / open', paired('protected-many-tokens', 'open (before many tokens)'), 'x', '>= 0.8', (v) => v >= 0.8),
     check('protected-hs256 / open', ratio(rps('protected-hs256'), rps('open')), 'x', '(info)'),
-    check(
-      'Tessera protected / seed-stack protected',
-      ratio(rps('protected'), rps('seed-stack: protected')),
-      'x',
-      '>= 1.3',
-      (v) => v >= 1.3,
-    ),
+    check('Tessera protected / seed-stack protected', paired('protected', 'seed-stack: protected'), 'x', '>= 1.3', (v) => v >= 1.3),
     check('Tessera protected-hs256 / seed-stack protected', ratio(rps('protected-hs256'), rps('seed-stack: protected')), 'x', '(info)'),
     check(
       'Tessera protected / seed-stack protected (KeyObject)',
-      ratio(rps('protected'), rps('seed-stack: protected (KeyObject)')),
+      paired('protected', 'seed-stack: protected (KeyObject)'),
       'x',
       '>= 1.05',
       (v) => v >= 1.05,
     ),
-    check('Tessera open / seed-stack open', ratio(rps('open'), rps('seed-stack: open')), 'x', '>= 0.95', (v) => v >= 0.95),
-    check('seed-stack protected / seed-stack open', ratio(rps('seed-stack: protected'), rps('seed-stack: open')), 'x', '(info)'),
+    check('Tessera open / seed-stack open', paired('open', 'seed-stack: open'), 'x', '>= 0.95', (v) => v >= 0.95),
+    check('seed-stack protected / seed-stack open', paired('seed-stack: protected', 'seed-stack: open'), 'x', '(info)'),
     check('refresh', rps('refresh'), 'req/s', '>= 1000', (v) => v >= 1000),
-    check('refresh / open', ratio(rps('refresh'), rps('open')), 'x', '>= 0.25', (v) => v >= 0.25),
+    check('refresh / open', paired('refresh', 'open'), 'x', '>= 0.25', (v) => v >= 0.25),
     check('login', rps('login'), 'req/s', '(info)'),
     check('login-storm: protected p99', report.get('login-storm: protected')?.p99, 'ms', '< 10', (v) => v < 10),
     check(
@@ -426,7 +425,7 @@ function checks(): Check[] {
     check('pg: refresh / pg: open', ratio(rps('pg: refresh'), rps('pg: open')), 'x', '>= 0.2', (v) => v >= 0.2),
     check(`${pgLabel}: protected / pg protected`, ratio(rps(`${pgLabel}: protected`), rps('pg: protected')), 'x', '(info)'),
     check(`${pgLabel}: refresh / pg refresh`, ratio(rps(`${pgLabel}: refresh`), rps('pg: refresh')), 'x', '(info)'),
-    ...resourceServers.checks(rsVariants, resourceServers.modes(sizeLabel(options.manyTokens)), (name) => report.get(name)),
+    ...resourceServers.checks(rsVariants, resourceServers.modes(sizeLabel(options.manyTokens)), (name) => report.get(name), paired),
   ].filter((c) => c.value !== undefined);
 }
 
@@ -447,7 +446,6 @@ try {
   const groups: Record<Group, () => Promise<void>> = {
     core,
     hs256,
-    'seed-stack': seedStack,
     'resource-server': resourceServerGroup,
     scale,
     postgres: async () => {

@@ -45,9 +45,28 @@ export class Report {
   constructor(private readonly options: BenchOptions) {}
 
   private readonly rounds: Record<string, number> = {};
+  /** req/s of every round of a scenario, in order, for ratios taken round by round (pairedRatio). */
+  readonly perRound: Record<string, number[]> = {};
+
+  /**
+   * The median over rounds of a/b, each round's a divided by the same round's b. This machine's
+   * speed drifts by up to 2x within seconds (the same process, loaded again and again, measured
+   * 3,200 to 6,600 req/s): two scenarios measured back to back see about the same machine, so
+   * their quotient is steadier than the quotient of two bests that may come from different moments.
+   */
+  pairedRatio(a: string, b: string): { median: number; min: number; max: number } | undefined {
+    const [as, bs] = [this.perRound[a] ?? [], this.perRound[b] ?? []];
+    const ratios = as.slice(0, Math.min(as.length, bs.length)).map((value, i) => value / bs[i]!);
+    if (ratios.length === 0) return undefined;
+    const sorted = [...ratios].sort((x, y) => x - y);
+    const middle = sorted.length >> 1;
+    const median = sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+    return { median, min: sorted[0]!, max: sorted.at(-1)! };
+  }
 
   /** Adds a row; a second run of the same scenario keeps the faster of the two (best of N rounds). */
   add(row: ScenarioRow): void {
+    (this.perRound[row.name] ??= []).push(row.rps);
     const index = this.scenarios.findIndex((existing) => existing.name === row.name);
     if (index >= 0) {
       if (row.rps > this.scenarios[index]!.rps) this.scenarios[index] = row;
@@ -152,6 +171,7 @@ export class Report {
       seeding: this.seeding,
       state: this.state,
       tables: this.tables,
+      perRound: this.perRound,
       checks: this.checks,
       notes: this.notes,
     };

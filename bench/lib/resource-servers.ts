@@ -165,20 +165,31 @@ export function summary(
   return { headers, rows };
 }
 
-/** `≥ 0.9× bare` and `ahead of the peers`, for each requireAuth variant (with and without the feed) and mode. */
-export function checks(list: Variant[], modes: Mode[], get: (name: string) => ScenarioRow | undefined): Check[] {
-  const rps = (stack: Stack, mode: Mode) => {
+/**
+ * `≥ 0.9× bare` and `ahead of the peers`, for each requireAuth variant (with and without the feed)
+ * and mode: `paired(a, b)` is the median of the round-by-round ratios of two rows (Report.pairedRatio).
+ */
+export function checks(
+  list: Variant[],
+  modes: Mode[],
+  get: (name: string) => ScenarioRow | undefined,
+  paired: (a: string, b: string) => number | undefined,
+): Check[] {
+  const rowOf = (stack: Stack, mode: Mode) => {
     const variant = list.find((v) => v.stack === stack && v.options === undefined);
-    return variant ? get(mode.row(variant))?.rps : undefined;
+    return variant && get(mode.row(variant)) ? mode.row(variant) : undefined;
   };
   const ourVariants = list.filter((v) => v.stack === 'requireAuth');
   return modes.flatMap((mode) =>
     ourVariants.flatMap((variant) => {
-      const ours = get(mode.row(variant))?.rps;
-      const bare = rps('bare', mode);
-      const peers = PEERS.map((peer) => rps(peer, mode));
-      const fastest = peers.every((value) => value !== undefined) ? Math.max(...peers) : undefined;
-      const ratio = (other: number | undefined) => (ours === undefined || other === undefined ? undefined : ours / other);
+      const ours = mode.row(variant);
+      if (!get(ours)) return [];
+      const bare = rowOf('bare', mode);
+      const peers = PEERS.map((peer) => rowOf(peer, mode));
+      const versus = (other: string | undefined) => (other === undefined ? undefined : paired(ours, other));
+      const againstPeers = peers.map(versus);
+      // Ahead of the fastest peer: the smallest of the ratios to each.
+      const slowest = againstPeers.every((value) => value !== undefined) ? Math.min(...againstPeers) : undefined;
       const check = (what: string, value: number | undefined, target: string, ok: (v: number) => boolean): Check => ({
         what,
         value,
@@ -187,13 +198,8 @@ export function checks(list: Variant[], modes: Mode[], get: (name: string) => Sc
         pass: value === undefined ? undefined : ok(value),
       });
       return [
-        check(`resource-server ${mode.label}: ${variant.name} / bare`, ratio(bare), '>= 0.9', (v) => v >= 0.9),
-        check(
-          `resource-server ${mode.label}: ${variant.name} ahead of ${PEERS.join(', ')} (/ fastest)`,
-          ratio(fastest),
-          '> 1',
-          (v) => v > 1,
-        ),
+        check(`resource-server ${mode.label}: ${variant.name} / bare`, versus(bare), '>= 0.9', (v) => v >= 0.9),
+        check(`resource-server ${mode.label}: ${variant.name} ahead of ${PEERS.join(', ')} (/ fastest)`, slowest, '> 1', (v) => v > 1),
       ];
     }),
   );
