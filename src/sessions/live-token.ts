@@ -10,7 +10,10 @@ export interface LiveToken {
   sessionExpiresAt?: number;
 }
 
-/** The queries that add a session's live refresh token (login, rotation, a grace exchange), compiled once per database. */
+/**
+ * The queries that add a session's live refresh token (login, rotation, a grace exchange) and move
+ * a live session's sliding expiry, compiled once per database (one set per repository).
+ */
 export function createLiveTokens(db: Db) {
   const insertToken = prepared(db, ['tokenHash', 'sessionId', 'now', 'tokenExpiresAt'], (q, v: Omit<LiveToken, 'sessionExpiresAt'>) =>
     q.insertInto('refreshTokens').values({
@@ -34,18 +37,27 @@ export function createLiveTokens(db: Db) {
         .where('revokedAt', 'is', null),
   );
 
-  /** A new live refresh token in a session, and the session's sliding expiry moved with it. */
-  return async function addLiveToken(trx: Transaction<DatabaseSchema>, input: LiveToken): Promise<void> {
-    await insertToken(trx, input);
-    if (input.sessionExpiresAt !== undefined) {
-      // Only a live session moves on: one ended meanwhile (logout, reuse, disable) rolls the
-      // whole transaction back. On PostgreSQL this UPDATE waits for a concurrent end() and
-      // then sees its result.
-      const touched = await slideSession(trx, { sessionId: input.sessionId, now: input.now, sessionExpiresAt: input.sessionExpiresAt });
-      if (touched.numAffectedRows === 0n) throw new SessionEndedError();
-    }
+  return {
+    /**
+     * Moves a live session on (last use, sliding expiry); changes nothing for an ended one. On
+     * PostgreSQL the UPDATE waits for a concurrent end() and then sees its result.
+     */
+    slide: slideSession,
+
+    /** A new live refresh token in a session and, with `sessionExpiresAt`, the session moved on with it. */
+    async add(trx: Transaction<DatabaseSchema>, input: LiveToken): Promise<void> {
+      await insertToken(trx, input);
+      if (input.sessionExpiresAt !== undefined) {
+        // Only a live session moves on: one ended meanwhile (logout, reuse, disable) rolls the
+        // whole transaction back.
+        const touched = await slideSession(trx, { sessionId: input.sessionId, now: input.now, sessionExpiresAt: input.sessionExpiresAt });
+        if (touched.numAffectedRows === 0n) throw new SessionEndedError();
+      }
+    },
   };
 }
+
+export type LiveTokens = ReturnType<typeof createLiveTokens>;
 
 class SessionEndedError extends Error {}
 

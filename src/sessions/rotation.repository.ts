@@ -2,7 +2,7 @@ import type { Transaction } from 'kysely';
 import type { DatabaseSchema, Db } from '../database.ts';
 import { isPostgres } from '../db/dialect.ts';
 import { prepared } from '../db/prepared.ts';
-import { createLiveTokens, unlessEnded } from './live-token.ts';
+import { unlessEnded, type LiveTokens } from './live-token.ts';
 
 export type ConsumeResult =
   | { outcome: 'rotated' }
@@ -24,8 +24,7 @@ class Unrotated extends Error {
 }
 
 /** The queries of refresh-token rotation: one conditional UPDATE decides every race. */
-export function createRotationQueries(db: Db) {
-  const addLiveToken = createLiveTokens(db);
+export function createRotationQueries(db: Db, liveTokens: LiveTokens) {
   const postgres = isPostgres(db);
   const lockSession = prepared(db, ['sessionId'], (q, v: { sessionId: string }) =>
     q.selectFrom('sessions').select('id').where('id', '=', v.sessionId).forUpdate(),
@@ -39,16 +38,6 @@ export function createRotationQueries(db: Db) {
   const lockChain = async (trx: Transaction<DatabaseSchema>, sessionId: string): Promise<void> => {
     if (postgres) await lockSession(trx, { sessionId });
   };
-  // A rotation's first statement: the session moves on (its sliding expiry) only while it is
-  // live, and on PostgreSQL the UPDATE takes the session row's lock, which is lockChain's.
-  type Slide = { sessionId: string; now: number; sessionExpiresAt: number };
-  const slideSession = prepared(db, ['now', 'sessionExpiresAt', 'sessionId'], (q, v: Slide) =>
-    q
-      .updateTable('sessions')
-      .set({ lastUsedAt: v.now, expiresAt: v.sessionExpiresAt })
-      .where('id', '=', v.sessionId)
-      .where('revokedAt', 'is', null),
-  );
   /**
    * Consumes `oldHash` if it is live, and in the same statement retires the session's other live
    * tokens (a sibling left by a grace exchange, see exchangeAgain): a session is one chain, so
@@ -85,10 +74,19 @@ export function createRotationQueries(db: Db) {
       .where('t.sessionId', '=', v.sessionId),
   );
 
-  /** Why `oldHash` could not be consumed: unknown, or already used (and how). */
-  const whyNot = async (trx: Transaction<DatabaseSchema>, input: Pick<Consume, 'oldHash' | 'sessionId'>): Promise<ConsumeResult> => {
+  /**
+   * Why `oldHash` was not rotated: unknown, already used (and how), or still live (`ifLive`:
+   * then the session had ended). A used token is reported as used even in an ended session, so
+   * that reuse is still recorded as reuse.
+   */
+  const whyNot = async (
+    trx: Transaction<DatabaseSchema>,
+    input: Pick<Consume, 'oldHash' | 'sessionId'>,
+    ifLive: ConsumeResult,
+  ): Promise<ConsumeResult> => {
     const [row] = (await usage(trx, input)).rows;
-    if (!row || row.usedAt === null) return { outcome: 'unknown' };
+    if (!row) return { outcome: 'unknown' };
+    if (row.usedAt === null) return ifLive;
     return {
       outcome: 'used',
       sessionId: row.sessionId,
@@ -104,6 +102,10 @@ export function createRotationQueries(db: Db) {
      * PostgreSQL): move the live session on, consume the old token and retire its siblings,
      * store the new token. Anything else (an ended session, a used or unknown token) rolls the
      * transaction back, so the session has not moved, and reports why.
+     *
+     * The first UPDATE is also the lock: on PostgreSQL it takes the session row's FOR NO KEY
+     * UPDATE lock, which conflicts with lockChain's FOR UPDATE and with another rotation's
+     * UPDATE, so a session's chain still changes one transaction at a time.
      */
     async rotate(input: {
       sessionId: string;
@@ -115,11 +117,12 @@ export function createRotationQueries(db: Db) {
     }): Promise<ConsumeResult> {
       try {
         return await db.transaction().execute(async (trx) => {
-          const slid = await slideSession(trx, input);
-          if (slid.numAffectedRows === 0n) throw new Unrotated({ outcome: 'ended' });
+          const slid = await liveTokens.slide(trx, input);
+          if (slid.numAffectedRows === 0n) throw new Unrotated(await whyNot(trx, input, { outcome: 'ended' }));
           const consumed = await consume(trx, input);
-          if (consumed.numAffectedRows === 0n) throw new Unrotated(await whyNot(trx, input));
-          await addLiveToken(trx, {
+          // Not consumed, so not live: whyNot's live case cannot arise here.
+          if (consumed.numAffectedRows === 0n) throw new Unrotated(await whyNot(trx, input, { outcome: 'unknown' }));
+          await liveTokens.add(trx, {
             sessionId: input.sessionId,
             tokenHash: input.newHash,
             now: input.now,
@@ -169,7 +172,7 @@ export function createRotationQueries(db: Db) {
             )
             .executeTakeFirst();
           if (spent.numUpdatedRows !== 1n) return { outcome: 'reused' } as const;
-          await addLiveToken(trx, { ...input, tokenHash: input.newHash });
+          await liveTokens.add(trx, { ...input, tokenHash: input.newHash });
           return { outcome: 'added' } as const;
         }),
       );

@@ -72,7 +72,7 @@ export async function endSessionsWithin(
 }
 
 export function createSessionRepository(db: Db) {
-  const addLiveToken = createLiveTokens(db);
+  const liveTokens = createLiveTokens(db);
   const findSession = prepared(db, ['id'], (q, v: { id: string }) =>
     q.selectFrom('sessions').select(SESSION_COLUMNS).where('id', '=', v.id),
   );
@@ -95,7 +95,7 @@ export function createSessionRepository(db: Db) {
       .where('s.id', '=', v.id),
   );
   return {
-    ...createRotationQueries(db),
+    ...createRotationQueries(db, liveTokens),
     /** A session and its first refresh token, together. */
     async create(input: NewSession): Promise<void> {
       await db.transaction().execute(async (trx) => {
@@ -115,7 +115,7 @@ export function createSessionRepository(db: Db) {
             amr: JSON.stringify(input.amr ?? ['pwd']),
           })
           .execute();
-        await addLiveToken(trx, {
+        await liveTokens.add(trx, {
           sessionId: input.id,
           tokenHash: input.tokenHash,
           now: input.now,
