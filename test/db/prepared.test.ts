@@ -76,11 +76,21 @@ describe('prepared queries (compiled once, run with new values)', () => {
     expect(Number(rows[0]!.n)).toBe(0);
   });
 
-  it('refuses a value the query does not bind as a parameter (it would be compiled in once and reused)', async () => {
+  it('refuses, when it is made, a value the query does not bind, a value used in JavaScript, and a name it was not given', () => {
     const db = handle.db;
-    const wrong = prepared(db, ['id', 'email'], (q, v: { id: string; email: string }) =>
-      q.selectFrom('users').select('id').where('id', '=', v.id),
-    );
-    await expect(wrong(db, { id: 'u1', email: 'unused' })).rejects.toThrow(/email not bound/);
+    expect(() =>
+      prepared(db, ['id', 'email'], (q, v: { id: string; email: string }) => q.selectFrom('users').select('id').where('id', '=', v.id)),
+    ).toThrow(/email not bound/);
+    expect(() =>
+      prepared(db, ['id', 'now'], (q, v: { id: string; now: number }) =>
+        q
+          .updateTable('users')
+          .set({ updatedAt: v.now + 1000 })
+          .where('id', '=', v.id),
+      ),
+    ).toThrow(/now is used as a value/);
+    expect(() =>
+      prepared(db, ['id'], (q, v: { id: string; email: string }) => q.updateTable('users').set({ email: v.email }).where('id', '=', v.id)),
+    ).toThrow(/email is not among its names/);
   });
 });
