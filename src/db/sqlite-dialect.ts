@@ -13,7 +13,8 @@ import { LRUCache } from 'lru-cache';
  *   to waiting: with 10 requests queued, most of the lock's cost. Here a release hands the
  *   connection to the next waiter in line, and only to it.
  *
- * The SQL, the results and the transaction statements are Kysely's SqliteDriver's.
+ * Results are reported as Kysely's SqliteDriver reports them, and transactions and savepoints use
+ * the same statements.
  */
 export class TesseraSqliteDialect extends SqliteDialect {
   readonly #database: Database;
@@ -27,6 +28,9 @@ export class TesseraSqliteDialect extends SqliteDialect {
     return new QueuedSqliteDriver(this.#database);
   }
 }
+
+/** An identifier as SQLite quotes one. */
+const quoted = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 
 class QueuedSqliteDriver implements Driver {
   readonly #database: Database;
@@ -64,6 +68,18 @@ class QueuedSqliteDriver implements Driver {
 
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
     await connection.executeQuery(CompiledQuery.raw('rollback'));
+  }
+
+  async savepoint(connection: DatabaseConnection, name: string): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw(`savepoint ${quoted(name)}`));
+  }
+
+  async rollbackToSavepoint(connection: DatabaseConnection, name: string): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw(`rollback to ${quoted(name)}`));
+  }
+
+  async releaseSavepoint(connection: DatabaseConnection, name: string): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw(`release ${quoted(name)}`));
   }
 
   async destroy(): Promise<void> {
