@@ -144,7 +144,27 @@ const pathKey = (path: string): string => {
   return lower.length > 1 && lower.endsWith('/') ? lower.slice(0, -1) : lower;
 };
 
-/** What mountEndpoints uses of an Express route beyond its typings (router/lib/route.js). */
+/**
+ * A fixed path that a route with parameters would also match (`/users/me` and `/users/:id`)
+ * would be served by the fixed route whatever the declaration order; Express would pick the
+ * first declared. Such a pair is refused at start rather than left to order.
+ */
+function refuseOverlaps(endpoints: Endpoint[]): void {
+  const patterns = endpoints
+    .filter((e) => e.path.includes(':'))
+    .map((e) => ({ path: e.path, pattern: new RegExp(`^${e.path.replace(/:\w+/g, '[^/]+')}/?$`, 'i') }));
+  for (const e of endpoints) {
+    const shadow = e.path.includes(':') ? undefined : patterns.find(({ pattern }) => pattern.test(e.path));
+    if (shadow) throw new Error(`mountEndpoints: ${e.path} is also matched by ${shadow.path}; rename one`);
+  }
+}
+
+/**
+ * What mountEndpoints uses of an Express route beyond its typings (router/lib/route.js, router
+ * 2.x): underscored, so routing.test.ts pins the behaviour it relies on. Fixed routes follow
+ * Express's default routing (case-insensitive, a trailing slash ignored), not the app's
+ * `case sensitive routing` / `strict routing` settings, which Tessera does not set.
+ */
 interface DispatchableRoute {
   _handlesMethod(method: string): boolean;
   dispatch(req: Request, res: Response, done: (error?: unknown) => void): void;
@@ -171,8 +191,10 @@ export function mountEndpoints(router: Router, endpoints: Endpoint[], guards: Re
   ];
   const table = express.Router();
   const fixed = new Map<string, DispatchableRoute>();
-  // First, as the routes with parameters cannot match a fixed path. OPTIONS goes on as before
-  // (to 404: CORS preflights are answered earlier, in cors.ts).
+  refuseOverlaps(endpoints);
+  // First: no route with parameters matches a fixed path (refuseOverlaps), so order does not
+  // matter between the two. OPTIONS goes on as before (to 404: CORS preflights are answered
+  // earlier, in cors.ts).
   const dispatch: RequestHandler = (req, res, next) => {
     const route = req.method === 'OPTIONS' ? undefined : fixed.get(pathKey(req.path));
     if (route?._handlesMethod(req.method)) route.dispatch(req, res, next);

@@ -41,19 +41,22 @@ export function createRequestLog(logger: Logger): RequestHandler {
     res.setHeader('X-Request-Id', requestId);
     // The original URL: routers strip their mount path from req.url as they go.
     const url = req.originalUrl;
-    const done = (): void => {
-      res.off('finish', done);
-      res.off('close', done);
-      write(lines, req, res, requestId, pathOf(url), performance.now() - started);
+    const done = (aborted: boolean): void => {
+      res.off('finish', finished);
+      res.off('close', closed);
+      write(lines, req, res, requestId, pathOf(url), performance.now() - started, aborted);
     };
-    res.on('finish', done);
-    // A client that hangs up before the answer is sent: logged too, with the status as it stood.
-    res.on('close', done);
+    const finished = () => done(false);
+    // 'close' before 'finish': the client hung up before the answer was sent; logged too, with
+    // the status as it stood.
+    const closed = () => done(true);
+    res.on('finish', finished);
+    res.on('close', closed);
     next();
   };
 }
 
-function write(logger: Logger, req: Request, res: Response, requestId: string, path: string, ms: number): void {
+function write(logger: Logger, req: Request, res: Response, requestId: string, path: string, ms: number, aborted: boolean): void {
   const status = res.statusCode;
   const level = status >= 500 ? 'error' : 'info';
   if (!logger.isLevelEnabled(level)) return;
@@ -67,7 +70,7 @@ function write(logger: Logger, req: Request, res: Response, requestId: string, p
       res: { status },
       responseTime,
       ...(userId ? { userId } : {}),
-      ...(res.writableFinished ? {} : { aborted: true }),
+      ...(aborted ? { aborted: true } : {}),
     },
     `${req.method} ${path} ${status} ${responseTime}ms`,
   );

@@ -1,6 +1,22 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import express, { type RequestHandler } from 'express';
+import { endpoint, mountEndpoints, type Access } from '../../src/http/endpoint.ts';
 import { createTestApp, signupAndLogin, type TestApp } from '../helpers/test-app.ts';
+
+const NO_GUARDS: Record<Access, RequestHandler[]> = { public: [], bearer: [], admin: [], refresh: [], metrics: [], client: [] };
+const plain = (path: string) =>
+  endpoint({
+    method: 'get',
+    path,
+    operationId: path,
+    summary: path,
+    access: 'public',
+    responses: { 200: { description: 'ok' } },
+    handler: ({ res }) => {
+      res.json({ path });
+    },
+  });
 
 /** Routing as Express's defaults have it (case-insensitive, a trailing slash ignored), fixed paths and parameters alike. */
 describe('routing', () => {
@@ -57,5 +73,15 @@ describe('routing', () => {
           .send({ roles: ['user'] })
       ).status,
     ).toBe(401);
+  });
+
+  it('a fixed path that a path with parameters also matches is refused at start, whatever the order', () => {
+    for (const order of [
+      ['/x/me', '/x/:id'],
+      ['/x/:id', '/X/Me'],
+    ]) {
+      expect(() => mountEndpoints(express.Router(), order.map(plain), NO_GUARDS)).toThrow(/also matched by \/x\/:id/);
+    }
+    expect(() => mountEndpoints(express.Router(), ['/x/me/more', '/x/:id'].map(plain), NO_GUARDS)).not.toThrow();
   });
 });
