@@ -78,4 +78,15 @@ describe('TesseraSqliteDialect (statements kept, the connection handed on in tur
     for await (const row of query.stream()) seen.push(row.who);
     expect(seen).toEqual(['a', 'b', 'c']);
   });
+
+  it('rolls back to a savepoint inside a transaction', async () => {
+    const trx = await db.startTransaction().execute();
+    await trx.insertInto('log').values({ who: 'kept' }).execute();
+    const inner = await trx.savepoint('before "undone"').execute();
+    await inner.insertInto('log').values({ who: 'undone' }).execute();
+    const back = await inner.rollbackToSavepoint('before "undone"').execute();
+    await back.releaseSavepoint('before "undone"').execute();
+    await trx.commit().execute();
+    expect((await db.selectFrom('log').select('who').execute()).map((r) => r.who)).toEqual(['kept']);
+  });
 });
