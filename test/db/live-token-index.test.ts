@@ -1,11 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDb, type DatabaseHandle } from '../../src/db/create-db.ts';
-import { migrateToLatest } from '../../src/db/migrate.ts';
-import { freshDatabase, TEST_DIALECT } from '../helpers/database.ts';
+import type { DatabaseHandle } from '../../src/db/create-db.ts';
+import { migratedDatabase, TEST_DIALECT } from '../helpers/database.ts';
 
 /**
  * Rotation retires a session's other live tokens (`session_id = ? and used_at is null`). On
@@ -13,21 +9,12 @@ import { freshDatabase, TEST_DIALECT } from '../helpers/database.ts';
  * of live tokens keeps it to one or two rows, however long the chain.
  */
 describe('the live refresh-token index', () => {
-  let dir: string;
   let handle: DatabaseHandle;
-  let drop: () => Promise<void>;
+  let close: () => Promise<void>;
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'tessera-index-'));
-    const database = await freshDatabase(dir);
-    drop = database.drop;
-    handle = createDb(database.url);
-    await migrateToLatest(handle.db);
+    ({ handle, close } = await migratedDatabase());
   });
-  afterAll(async () => {
-    await handle.close();
-    await drop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => close());
 
   const retire = sql`update refresh_tokens set used_at = 1 where session_id = 's1' and used_at is null and token_hash != 'h0'`;
 

@@ -1,29 +1,16 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createDb, type DatabaseHandle } from '../../src/db/create-db.ts';
-import { migrateToLatest } from '../../src/db/migrate.ts';
+import type { DatabaseHandle } from '../../src/db/create-db.ts';
 import { prepared } from '../../src/db/prepared.ts';
-import { freshDatabase } from '../helpers/database.ts';
+import { migratedDatabase } from '../helpers/database.ts';
 
 describe('prepared queries (compiled once, run with new values)', () => {
-  let dir: string;
   let handle: DatabaseHandle;
-  let drop: () => Promise<void>;
+  let close: () => Promise<void>;
   beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'tessera-prepared-'));
-    const database = await freshDatabase(dir);
-    drop = database.drop;
-    handle = createDb(database.url);
-    await migrateToLatest(handle.db);
+    ({ handle, close } = await migratedDatabase());
   });
-  afterEach(async () => {
-    await handle.close();
-    await drop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterEach(() => close());
 
   const user = (id: string, email: string) => ({
     id,

@@ -1,6 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { createDb, type DatabaseHandle } from '../../src/db/create-db.ts';
+import { migrateToLatest } from '../../src/db/migrate.ts';
 
 /** Which database this vitest project runs on (see vitest.config.ts). */
 export const TEST_DIALECT = process.env.TESSERA_TEST_DIALECT === 'postgres' ? 'postgres' : 'sqlite';
@@ -33,6 +37,25 @@ export async function freshDatabase(dir: string): Promise<{ url: string; drop():
       } finally {
         await c.end();
       }
+    },
+  };
+}
+
+/**
+ * A fresh database of this project's dialect, migrated, opened with createDb: for tests of the
+ * storage layer itself. `close()` closes it and removes the database and its folder.
+ */
+export async function migratedDatabase(): Promise<{ handle: DatabaseHandle; close(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-db-'));
+  const database = await freshDatabase(dir);
+  const handle = createDb(database.url);
+  await migrateToLatest(handle.db);
+  return {
+    handle,
+    async close() {
+      await handle.close();
+      await database.drop();
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
