@@ -37,6 +37,14 @@ describe('routing', () => {
     expect(head.text).toBeUndefined();
   });
 
+  it('a GET reads no body: a malformed or oversized one is ignored, not parsed', async () => {
+    for (const body of ['{"broken', 'x'.repeat(20_000)]) {
+      const res = await request(t.app).get('/api/public').set('Content-Type', 'application/json').send(body);
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({ message: 'Anyone may read this.' });
+    }
+  });
+
   it('a path that only looks like a route, or a method the route lacks, is 404 not_found', async () => {
     for (const [method, path] of [
       ['post', '/api/public'],
