@@ -1,3 +1,6 @@
+import { once } from 'node:events';
+import { request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestApp, signupAndLogin, type TestApp } from '../helpers/test-app.ts';
@@ -29,6 +32,7 @@ describe('request log', () => {
       msg: expect.stringMatching(/^GET \/api\/protected 200 \d+ms$/),
     });
     expect(typeof line?.responseTime).toBe('number');
+    expect(line?.aborted).toBeUndefined();
     // Signup, login and the protected call: three requests, three lines.
     expect(requestLines(t)).toHaveLength(3);
   });
@@ -69,5 +73,33 @@ describe('request log', () => {
       expect(text).not.toContain(secret);
     }
     expect(requestLines(t).at(-1)).toMatchObject({ req: { path: '/api/auth/refresh' }, res: { status: 200 } });
+  });
+
+  it('a client that hangs up before the answer is logged once, as aborted', async () => {
+    const server = t.app.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const { port } = server.address() as AddressInfo;
+      // Half the body it announces, then gone: the server is still reading when the client leaves.
+      const client = httpRequest({
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: '/api/auth/login',
+        headers: { 'content-type': 'application/json', 'content-length': '100' },
+      });
+      client.on('error', () => undefined);
+      client.write('{"email":"someone@example.com",');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      client.destroy();
+      const lines = () => requestLines(t).filter((line) => line.req?.path === '/api/auth/login');
+      for (let waited = 0; lines().length === 0 && waited < 5000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+      // Whatever the server does next with the dead request, no second line for it.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(lines()).toHaveLength(1);
+      expect(lines()[0]).toMatchObject({ aborted: true, route: '/api/auth/login' });
+    } finally {
+      server.close();
+    }
   });
 });
