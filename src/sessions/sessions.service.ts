@@ -54,10 +54,14 @@ export function createSessionsService(deps: {
 }) {
   const { settings, clock, logger, users, sessions, accessTokens, refreshTokens, revocations, endSessions, audit } = deps;
 
-  const issue = (user: User, session: { id: string; amr: string[] }, refresh: { token: string; exp: number }): IssuedTokens => ({
+  const issue = async (
+    user: User,
+    session: { id: string; amr: string[] },
+    refresh: { token: string; exp: number },
+  ): Promise<IssuedTokens> => ({
     user,
     sessionId: session.id,
-    accessToken: accessTokens.sign({ sub: user.id, roles: user.roles, sid: session.id, amr: session.amr }).token,
+    accessToken: (await accessTokens.sign({ sub: user.id, roles: user.roles, sid: session.id, amr: session.amr })).token,
     accessExpiresIn: accessTokens.ttlSeconds,
     refreshToken: refresh.token,
     refreshExpiresIn: Math.max(0, refresh.exp - Math.floor(clock.now() / 1000)),
