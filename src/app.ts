@@ -12,6 +12,7 @@ import { createCsrf } from './http/csrf.ts';
 import { docsAssets, docsEndpoints } from './http/docs.routes.ts';
 import { mountEndpoints, type Access, type Endpoint } from './http/endpoint.ts';
 import { createErrorHandler } from './http/error-handler.ts';
+import { useLeanJson } from './http/json-response.ts';
 import { createRequestLog } from './http/request-log.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { createMetrics } from './http/metrics.ts';
@@ -139,6 +140,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(createRequestLog(logger));
   app.disable('x-powered-by');
   app.set('etag', false);
+  useLeanJson(app);
   if (config.trustProxy !== undefined) app.set('trust proxy', config.trustProxy);
   app.use(securityHeaders());
   app.use(createCors(config.corsOrigins));
