@@ -7,6 +7,7 @@ import * as serviceClients from './migrations/0004_service_clients.ts';
 import * as email from './migrations/0005_email.ts';
 import * as mfa from './migrations/0006_mfa.ts';
 import * as liveRefreshTokens from './migrations/0007_live_refresh_tokens.ts';
+import * as rotateFunction from './migrations/0008_rotate_function.ts';
 
 /** Migrations live in code (no directory scan), so they ship inside any bundle. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -17,6 +18,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0005_email': email,
   '0006_mfa': mfa,
   '0007_live_refresh_tokens': liveRefreshTokens,
+  '0008_rotate_function': rotateFunction,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -1,4 +1,4 @@
-import type { Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { DatabaseSchema, Db } from '../database.ts';
 import { isPostgres } from '../db/dialect.ts';
 import { prepared } from '../db/prepared.ts';
@@ -96,25 +96,47 @@ export function createRotationQueries(db: Db, liveTokens: LiveTokens) {
     };
   };
 
+  type RotateInput = {
+    sessionId: string;
+    oldHash: string;
+    newHash: string;
+    now: number;
+    tokenExpiresAt: number;
+    sessionExpiresAt: number;
+  };
+  type RotateRow = {
+    outcome: ConsumeResult['outcome'];
+    sessionId: string | null;
+    usedAt: number | null;
+    childHash: string | null;
+    graceUsed: boolean | null;
+  };
+
+  /**
+   * On PostgreSQL the same rotation is one call of a function (migration 0008, which says how it
+   * keeps these guarantees): one round trip where the transaction below takes five.
+   */
+  const rotateInOneCall = async (input: RotateInput): Promise<ConsumeResult> => {
+    const { rows } =
+      await sql<RotateRow>`select * from tessera_rotate_refresh_token(${input.sessionId}, ${input.oldHash}, ${input.newHash}, ${input.now}, ${input.tokenExpiresAt}, ${input.sessionExpiresAt})`.execute(
+        db,
+      );
+    const row = rows[0];
+    if (!row) throw new Error('tessera_rotate_refresh_token returned no row');
+    if (row.outcome !== 'used') return { outcome: row.outcome };
+    if (row.sessionId === null || row.usedAt === null) throw new Error('tessera_rotate_refresh_token: a used token without its usage');
+    return { outcome: 'used', sessionId: row.sessionId, usedAt: row.usedAt, child: row.childHash, graceUsed: row.graceUsed === true };
+  };
+
   return {
     /**
-     * Rotation, in as few statements as its guarantees allow (each is a round trip on
-     * PostgreSQL): move the live session on, consume the old token and retire its siblings,
-     * store the new token. Anything else (an ended session, a used or unknown token) rolls the
-     * transaction back, so the session has not moved, and reports why.
-     *
-     * The first UPDATE is also the lock: on PostgreSQL it takes the session row's FOR NO KEY
-     * UPDATE lock, which conflicts with lockChain's FOR UPDATE and with another rotation's
-     * UPDATE, so a session's chain still changes one transaction at a time.
+     * Rotation: move the live session on, consume the old token and retire its siblings, store
+     * the new token. Anything else (an ended session, a used or unknown token) rolls the
+     * transaction back, so the session has not moved, and reports why. On PostgreSQL, one call
+     * of a function that does the same (rotateInOneCall).
      */
-    async rotate(input: {
-      sessionId: string;
-      oldHash: string;
-      newHash: string;
-      now: number;
-      tokenExpiresAt: number;
-      sessionExpiresAt: number;
-    }): Promise<ConsumeResult> {
+    async rotate(input: RotateInput): Promise<ConsumeResult> {
+      if (postgres) return rotateInOneCall(input);
       try {
         return await db.transaction().execute(async (trx) => {
           const slid = await liveTokens.slide(trx, input);
