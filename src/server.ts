@@ -110,7 +110,7 @@ export async function startServer(): Promise<void> {
     }
     throw error;
   }
-  const logger = createLogger(config.logLevel, undefined, { pretty: config.logFormat === 'pretty' });
+  const logger = createLogger(config.logLevel, undefined, { pretty: config.logFormat === 'pretty', batched: true });
   if (cluster.isPrimary) for (const warning of config.warnings) logger.warn(warning);
   if (config.workers > 1 && cluster.isPrimary) await supervise(config, logger);
   else await serve(config, logger);

@@ -1,5 +1,6 @@
 import { pino, type Logger } from 'pino';
 import pretty from 'pino-pretty';
+import { batchedOutput } from './batched-output.ts';
 
 /**
  * Paths that may hold secrets in anything we log. Request bodies and headers are never
@@ -26,8 +27,13 @@ const REDACT_PATHS = [
 /**
  * JSON lines for a log pipeline, or (`pretty`, the development default) one readable line per
  * event. pino-pretty runs in this thread (`sync`), so a crash cannot lose the last lines.
+ * `batched` (the server's JSON lines): written once per turn of the event loop (batched-output.ts).
  */
-export function createLogger(level: string, destination?: NodeJS.WritableStream, options: { pretty?: boolean } = {}): Logger {
+export function createLogger(
+  level: string,
+  destination?: NodeJS.WritableStream,
+  options: { pretty?: boolean; batched?: boolean } = {},
+): Logger {
   const stream = options.pretty
     ? pretty({
         sync: true,
@@ -37,6 +43,8 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream,
         singleLine: true,
         destination: destination ?? process.stdout,
       })
-    : (destination ?? process.stdout);
+    : options.batched
+      ? batchedOutput(destination ?? process.stdout)
+      : (destination ?? process.stdout);
   return pino({ level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { service: 'tessera' } }, stream);
 }
