@@ -54,14 +54,10 @@ export function createSessionsService(deps: {
 }) {
   const { settings, clock, logger, users, sessions, accessTokens, refreshTokens, revocations, endSessions, audit } = deps;
 
-  const issue = async (
-    user: User,
-    session: { id: string; amr: string[] },
-    refresh: { token: string; exp: number },
-  ): Promise<IssuedTokens> => ({
+  const issue = (user: User, session: { id: string; amr: string[] }, refresh: { token: string; exp: number }): IssuedTokens => ({
     user,
     sessionId: session.id,
-    accessToken: (await accessTokens.sign({ sub: user.id, roles: user.roles, sid: session.id, amr: session.amr })).token,
+    accessToken: accessTokens.sign({ sub: user.id, roles: user.roles, sid: session.id, amr: session.amr }).token,
     accessExpiresIn: accessTokens.ttlSeconds,
     refreshToken: refresh.token,
     refreshExpiresIn: Math.max(0, refresh.exp - Math.floor(clock.now() / 1000)),

@@ -51,7 +51,7 @@ beforeAll(async () => {
     ttlSeconds: t.config.jwt.accessTtl,
     clockToleranceSeconds: t.config.jwt.clockTolerance,
   });
-  validToken = (await tokens.sign({ sub: 'user-1', roles: ['user'], sid: 'session-1' })).token;
+  validToken = tokens.sign({ sub: 'user-1', roles: ['user'], sid: 'session-1' }).token;
 });
 
 afterAll(async () => {

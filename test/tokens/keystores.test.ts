@@ -98,7 +98,7 @@ const signerFor = (s: Subject) =>
   createAccessTokens({ keystore: s.source, clock: s.clock, issuer: ISSUER, audience: AUDIENCE, ttlSeconds: 900, clockToleranceSeconds: 5 });
 const verifierFor = (s: Subject) =>
   createAccessTokenVerifier({ keys: s.keys, clock: s.clock, issuer: ISSUER, audience: AUDIENCE, clockToleranceSeconds: 5 });
-const sign = async (s: Subject) => (await signerFor(s).sign({ sub: 'user-1', roles: ['user'], sid: 'session-1' })).token;
+const sign = (s: Subject) => signerFor(s).sign({ sub: 'user-1', roles: ['user'], sid: 'session-1' }).token;
 
 function tokenError(fn: () => unknown): TokenError {
   try {
@@ -120,15 +120,15 @@ for (const [name, make] of implementations) {
     });
     afterEach(() => s.close());
 
-    it('find() returns the signing key by kid, and tokens it signed verify', async () => {
+    it('find() returns the signing key by kid, and tokens it signed verify', () => {
       const active = s.source.active();
       const found = s.keys.find(active.kid);
       expect(found).toMatchObject({ kid: active.kid, alg: active.alg });
-      const claims = verifierFor(s).verify(await sign(s));
+      const claims = verifierFor(s).verify(sign(s));
       expect(claims).toMatchObject({ sub: 'user-1', sid: 'session-1', iss: ISSUER });
     });
 
-    it('find() returns undefined for an unknown kid, and such a token is unknown_key', async () => {
+    it('find() returns undefined for an unknown kid, and such a token is unknown_key', () => {
       expect(s.keys.find('no-such-kid')).toBeUndefined();
       expect(s.keys.find('')).toBeUndefined();
       const other = createHmacKeystore(randomBytes(32), 'HS256');
@@ -140,8 +140,7 @@ for (const [name, make] of implementations) {
         ttlSeconds: 900,
         clockToleranceSeconds: 5,
       });
-      const token = (await foreign.sign({ sub: 'u', roles: [], sid: 's' })).token;
-      expect(tokenError(() => verifierFor(s).verify(token)).reason).toBe('unknown_key');
+      expect(tokenError(() => verifierFor(s).verify(foreign.sign({ sub: 'u', roles: [], sid: 's' }).token)).reason).toBe('unknown_key');
     });
 
     it.runIf(name === 'HMAC keystore')('reload() reads nothing (the key is configuration)', async () => {
@@ -232,7 +231,7 @@ describe('db keystore', () => {
       ttlSeconds: 900,
       clockToleranceSeconds: 5,
     });
-    const token = (await tokens.sign({ sub: 'u', roles: [], sid: 's' })).token;
+    const token = tokens.sign({ sub: 'u', roles: [], sid: 's' }).token;
     expect(JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString()).kid).toBe(rotated.kid);
     expect(tokens.verify(token).sub).toBe('u');
   });
@@ -262,7 +261,7 @@ describe('db keystore', () => {
     });
     const rotated = await keys.rotate();
     t.clock.set(rotated.activatesAt - 1);
-    const lastOldToken = (await tokens.sign({ sub: 'u', roles: [], sid: 's' })).token;
+    const lastOldToken = tokens.sign({ sub: 'u', roles: [], sid: 's' }).token;
     t.clock.set(rotated.activatesAt);
 
     const retiredAt = rotated.activatesAt;
