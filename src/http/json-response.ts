@@ -21,9 +21,7 @@ export function useLeanJson(app: Express): void {
   app.response.json = function json(this: Response, body?: unknown): Response {
     const status = this.statusCode;
     const headers = this.req.headers;
-    const text: string | undefined = body === undefined ? undefined : JSON.stringify(body);
     if (
-      text === undefined ||
       status === 204 ||
       status === 205 ||
       status === 304 ||
@@ -35,6 +33,8 @@ export function useLeanJson(app: Express): void {
     ) {
       return expressJson.call(this, body);
     }
+    const text: string | undefined = body === undefined ? undefined : JSON.stringify(body);
+    if (text === undefined) return expressJson.call(this, body);
     this.setHeader('Content-Type', 'application/json; charset=utf-8');
     this.setHeader('Content-Length', String(Buffer.byteLength(text)));
     this.end(text, 'utf8');

@@ -3,8 +3,8 @@ const MAX_PENDING = 64 * 1024;
 
 export interface BatchedOutput {
   write(line: string): boolean;
-  /** Writes what is pending now. */
-  flush(): void;
+  /** Writes what is pending now; then calls `done` (pino's `logger.flush(cb)` passes one). */
+  flush(done?: (error?: Error) => void): void;
 }
 
 /**
@@ -12,8 +12,10 @@ export interface BatchedOutput {
  * line. Under load a turn completes several requests, each with its request line; a write to
  * stdout is a system call, and with one per line the log cost the open route a fifth of its
  * CPU in kernel time (docs/performance.md). Lines keep their order, and the pending ones are
- * written when the process exits, however it exits short of SIGKILL: `process.exit`, a fatal
- * error, an uncaught exception. What a SIGKILL can lose is the current turn's lines.
+ * written when the process exits through Node's 'exit': the loop running out of work,
+ * `process.exit` (every fatal path of server.ts), an uncaught exception. A signal the process
+ * does not handle (SIGKILL, SIGHUP, a second SIGTERM, one during start-up) or V8 running out of
+ * memory skips 'exit', and loses the lines of the turn it interrupts.
  */
 export function batchedOutput(
   out: { write(chunk: string): unknown },
@@ -39,6 +41,9 @@ export function batchedOutput(
       }
       return true;
     },
-    flush,
+    flush(done) {
+      flush();
+      done?.();
+    },
   };
 }

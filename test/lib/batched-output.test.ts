@@ -45,6 +45,12 @@ describe('batchedOutput', () => {
     out.write('b\n');
     exit();
     expect(writes).toEqual(['a\n', 'b\n']);
+    // pino's logger.flush(cb) hands its callback on: it must be called.
+    let called = false;
+    out.write('c\n');
+    out.flush(() => (called = true));
+    expect(called).toBe(true);
+    expect(writes).toEqual(['a\n', 'b\n', 'c\n']);
   });
 
   // A real process: the pending lines reach stdout however it ends, short of SIGKILL.
