@@ -10,8 +10,8 @@ export interface BatchedOutput {
 /**
  * The server's log lines, written to `out` once per turn of the event loop instead of once per
  * line. Under load a turn completes several requests, each with its request line; a write to
- * stdout is a system call, and with one per line the log cost the open route a fifth of its
- * CPU in kernel time (docs/performance.md). Lines keep their order, and the pending ones are
+ * stdout is a system call, and one per line cost the open route 40–70 µs of kernel time a
+ * request on the bench machine (docs/performance.md). Lines keep their order, and the pending ones are
  * written when the process exits through Node's 'exit': the loop running out of work,
  * `process.exit` (every fatal path of server.ts), an uncaught exception. A signal the process
  * does not handle (SIGKILL, SIGHUP, a second SIGTERM, one during start-up) or V8 running out of
