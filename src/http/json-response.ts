@@ -1,8 +1,5 @@
 import type { Express, Response } from 'express';
 
-/** Request headers that make Express's send() check freshness (and maybe answer 304). */
-const CONDITIONAL = ['if-none-match', 'if-modified-since'] as const;
-
 /**
  * `res.json` for this app only (app.response), doing what Express's json() + send() do for the
  * responses Tessera sends, without the rest: send() re-reads the app's settings, parses and
@@ -28,8 +25,9 @@ export function useLeanJson(app: Express): void {
       this.req.method === 'HEAD' ||
       this.hasHeader('content-type') ||
       this.hasHeader('transfer-encoding') ||
-      headers[CONDITIONAL[0]] !== undefined ||
-      headers[CONDITIONAL[1]] !== undefined
+      // A conditional request: Express's send() checks freshness and may answer 304.
+      headers['if-none-match'] !== undefined ||
+      headers['if-modified-since'] !== undefined
     ) {
       return expressJson.call(this, body);
     }
