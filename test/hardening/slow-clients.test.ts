@@ -1,8 +1,6 @@
-import { connect, type AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { Server } from 'node:http';
-import { createHttpServer } from '../../src/http-server.ts';
-import { createTestApp, type TestApp } from '../helpers/test-app.ts';
+import { connect } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { httpServerPerTest } from '../helpers/http-server.ts';
 
 /**
  * Sends `head`, then one byte of `body` every `gapMs` (at most `maxBytes` of them), and resolves
@@ -40,22 +38,8 @@ function dribble(
 }
 
 describe('slow clients (HTTP_HEADERS_TIMEOUT, HTTP_REQUEST_TIMEOUT)', () => {
-  let t: TestApp | undefined;
-  let server: Server | undefined;
-  afterEach(async () => {
-    server?.closeAllConnections();
-    await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
-    await t?.close();
-    t = undefined;
-    server = undefined;
-  });
-
-  const start = async (env: Record<string, string>) => {
-    t = await createTestApp(env);
-    server = createHttpServer(t.app, t.config.httpTimeouts);
-    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-    return (server.address() as AddressInfo).port;
-  };
+  const servers = httpServerPerTest();
+  const start = async (env: Record<string, string>) => (await servers.start(env)).port;
 
   it('a body sent one byte at a time is cut off with 408 once HTTP_REQUEST_TIMEOUT has passed', async () => {
     const port = await start({ HTTP_HEADERS_TIMEOUT: '1s', HTTP_REQUEST_TIMEOUT: '2s' });

@@ -1,15 +1,30 @@
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import { Server } from 'node:http';
 import type { Express } from 'express';
 
-/** Listens on an ephemeral port of 127.0.0.1; returns the base URL and a closer. */
-export async function listen(app: Express): Promise<{ url: string; server: Server; close: () => Promise<void> }> {
+export interface Listening {
+  url: string;
+  port: number;
+  server: Server;
+  close(): Promise<void>;
+}
+
+/**
+ * Listens on an ephemeral port of 127.0.0.1: an app (on the server `app.listen` makes), or a
+ * server already built around one (createHttpServer, as production runs it). Returns the base
+ * URL and a closer that also drops open connections.
+ */
+export async function listen(target: Express | Server): Promise<Listening> {
   const server = await new Promise<Server>((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    if (target instanceof Server) target.listen(0, '127.0.0.1', () => resolve(target));
+    else {
+      const s = target.listen(0, '127.0.0.1', () => resolve(s));
+    }
   });
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
+    port,
     server,
     close: () =>
       new Promise<void>((resolve) => {

@@ -1,51 +1,40 @@
-import type { AddressInfo } from 'node:net';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createHttpServer } from '../../src/http-server.ts';
-import { createTestApp, PASSWORD, uniqueEmail, type TestApp } from '../helpers/test-app.ts';
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { httpServerPerTest } from '../helpers/http-server.ts';
+import { PASSWORD, uniqueEmail } from '../helpers/test-app.ts';
 
 /**
  * The production server builds requests and responses with the app's prototypes, so Express's
  * per-request Object.setPrototypeOf changes nothing (src/http-server.ts says why that matters).
  */
 describe('createHttpServer: requests and responses start with the app prototypes', () => {
-  let t: TestApp | undefined;
-  let server: Server | undefined;
-  afterEach(async () => {
-    server?.closeAllConnections();
-    await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
-    await t?.close();
-    t = undefined;
-    server = undefined;
-  });
+  const servers = httpServerPerTest();
 
+  /** What Node built for each request, seen before the app (a prepended listener) has touched it. */
   const start = async () => {
-    t = await createTestApp();
-    server = createHttpServer(t.app, t.config.httpTimeouts);
-    // Runs before the app (prepended): what Node built, before Express has touched it.
-    const seen: { req: object | null; res: object | null; isNodeRequest: boolean; isNodeResponse: boolean }[] = [];
-    const { IncomingMessage: NodeRequest, ServerResponse: NodeResponse } = await import('node:http');
-    server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
-      seen.push({
-        req: Object.getPrototypeOf(req) as object | null,
-        res: Object.getPrototypeOf(res) as object | null,
-        isNodeRequest: req instanceof NodeRequest,
-        isNodeResponse: res instanceof NodeResponse,
-      });
-    });
-    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
+    const seen: { req: unknown; res: unknown; nodeRequest: boolean; nodeResponse: boolean }[] = [];
+    const { t, url } = await servers.start({}, (server) =>
+      server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
+        seen.push({
+          req: Object.getPrototypeOf(req),
+          res: Object.getPrototypeOf(res),
+          nodeRequest: req instanceof IncomingMessage,
+          nodeResponse: res instanceof ServerResponse,
+        });
+      }),
+    );
+    return { app: t.app, url, seen };
   };
 
   it('builds each request and response with app.request and app.response, still node:http instances', async () => {
-    const { url, seen } = await start();
+    const { app, url, seen } = await start();
     for (const path of ['/api/public', '/api/public', '/no-such-route']) await (await fetch(`${url}${path}`)).text();
     expect(seen).toHaveLength(3);
     for (const entry of seen) {
-      expect(entry.req).toBe(t!.app.request);
-      expect(entry.res).toBe(t!.app.response);
-      expect(entry.isNodeRequest).toBe(true);
-      expect(entry.isNodeResponse).toBe(true);
+      expect(entry.req).toBe(app.request);
+      expect(entry.res).toBe(app.response);
+      expect(entry.nodeRequest).toBe(true);
+      expect(entry.nodeResponse).toBe(true);
     }
   });
 
