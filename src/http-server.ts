@@ -1,4 +1,4 @@
-import { createServer, IncomingMessage, ServerResponse, type Server } from 'node:http';
+import { createServer, IncomingMessage, ServerResponse, type Server, type ServerOptions } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Express } from 'express';
 import type { Config } from './config/config.ts';
@@ -26,29 +26,32 @@ export function createHttpServer(app: Express, timeouts: Config['httpTimeouts'])
   return server;
 }
 
-type Classes = { IncomingMessage: typeof IncomingMessage; ServerResponse: typeof ServerResponse };
+/** Node 20's IncomingMessage and ServerResponse, called as the plain functions they are. */
+type Initialize<A extends unknown[]> = (this: object, ...args: A) => void;
 
 /**
  * Express 5 gives every request and response its app's prototypes (`app.request`,
  * `app.response`) with Object.setPrototypeOf. On Node 20 that call is costly: a plain
  * node:http server making it on each request and response served 28k req/s against 93k–96k
  * without it, and its young-generation garbage survived scavenges (3 ms each instead of 0.2).
- * Node builds each request and response with the classes given here, so they start with those
- * prototypes, and Express's call changes nothing. Node's own constructors are plain functions
- * (called here on the new object, as a subclass would); were they ever classes, which cannot be
- * called, the server keeps Node's classes and Express does the work as before.
+ * Node builds each request and response with the constructors given here, so they start with
+ * those prototypes, and Express's call changes nothing. Node's own constructors run on the new
+ * object, as a subclass would call them; were they ever classes, which cannot be called, the
+ * server keeps Node's and Express does the work as before.
  */
-function withAppPrototypes(app: Express): Partial<Classes> {
+function withAppPrototypes(app: Express): Pick<ServerOptions, 'IncomingMessage' | 'ServerResponse'> {
   if (!callable(IncomingMessage) || !callable(ServerResponse)) return {};
-  function AppRequest(this: IncomingMessage, socket: Socket) {
-    (IncomingMessage as unknown as (this: IncomingMessage, socket: Socket) => void).call(this, socket);
+  const initRequest = IncomingMessage as unknown as Initialize<[Socket]>;
+  const initResponse = ServerResponse as unknown as Initialize<[IncomingMessage, object?]>;
+  function AppRequest(this: object, socket: Socket) {
+    initRequest.call(this, socket);
+  }
+  function AppResponse(this: object, req: IncomingMessage, options?: object) {
+    initResponse.call(this, req, options);
   }
   AppRequest.prototype = app.request;
-  function AppResponse(this: ServerResponse, req: IncomingMessage, options?: object) {
-    (ServerResponse as unknown as (this: ServerResponse, req: IncomingMessage, options?: object) => void).call(this, req, options);
-  }
   AppResponse.prototype = app.response;
-  // Functions with a prototype stand in for the classes Node constructs with `new`.
+  // Node constructs them with `new`; their type is the classes they stand in for.
   return {
     IncomingMessage: AppRequest as unknown as typeof IncomingMessage,
     ServerResponse: AppResponse as unknown as typeof ServerResponse,
