@@ -98,6 +98,23 @@ describe('the verification cache of requireAuth', () => {
     expect(server.seen[1]).toBe(server.seen[0]);
   });
 
+  it('hands cached claims only to the exact token: a forgery ending in a cached token’s signature is refused, and the entry stays', async () => {
+    const token = await tesseraToken();
+    const server = recordingServer({});
+    expect((await server.call(token)).status).toBe(200);
+    // The same signature (so the same cache slot) under another payload: an admin's roles.
+    const [header, payload, signature] = token.split('.');
+    const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString()) as Record<string, unknown>;
+    const forged = `${header}.${Buffer.from(JSON.stringify({ ...claims, roles: ['admin'] })).toString('base64url')}.${signature}`;
+    expect(forged.slice(-16)).toBe(token.slice(-16));
+    const res = await server.call(forged);
+    expect(res.status).toBe(401);
+    expect(res.body.code).toBe('invalid_token');
+    expect((await server.call(token)).status).toBe(200);
+    expect(server.seen).toHaveLength(2);
+    expect(server.seen[1]).toBe(server.seen[0]); // still the entry verified first
+  });
+
   it('still runs isRevoked on every request, after the cache', async () => {
     const token = await tesseraToken();
     let checks = 0;
