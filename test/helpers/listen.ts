@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { Server } from 'node:http';
+import { createServer, Server } from 'node:http';
 import type { Express } from 'express';
 
 export interface Listening {
@@ -10,17 +10,13 @@ export interface Listening {
 }
 
 /**
- * Listens on an ephemeral port of 127.0.0.1: an app (on the server `app.listen` makes), or a
- * server already built around one (createHttpServer, as production runs it). Returns the base
- * URL and a closer that also drops open connections.
+ * Listens on an ephemeral port of 127.0.0.1: an app (on a plain server, as `app.listen` makes
+ * one), or a server already built around one (createHttpServer, as production runs it). Returns
+ * the base URL and a closer that also drops open connections.
  */
 export async function listen(target: Express | Server): Promise<Listening> {
-  const server = await new Promise<Server>((resolve) => {
-    if (target instanceof Server) target.listen(0, '127.0.0.1', () => resolve(target));
-    else {
-      const s = target.listen(0, '127.0.0.1', () => resolve(s));
-    }
-  });
+  const server = target instanceof Server ? target : createServer(target);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
