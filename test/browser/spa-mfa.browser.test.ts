@@ -1,4 +1,3 @@
-import { Secret, TOTP } from 'otpauth';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { qrCodeSvg } from '../../src/mfa/qr-code.ts';
@@ -6,28 +5,16 @@ import { otpauthUrl } from '../../src/mfa/totp.ts';
 import { TEST_DIALECT } from '../helpers/database.ts';
 import { PASSWORD, uniqueEmail } from '../helpers/test-app.ts';
 import { chromiumAvailable } from '../helpers/chromium.ts';
+import { codeAt, STEP_MS, wrongCode } from '../mfa/mfa-helpers.ts';
 import { openSpa, signUpThroughPage, startSpaSites, stateOf, type SpaSites, type SpaWindow } from './spa-harness.ts';
 
 const SCREENSHOT = '/tmp/spa-mfa.png';
-/** One TOTP step: each code works once, so the next login waits (on the fake clock) for the next one. */
-const STEP_MS = 30_000;
 /** Past the mfaToken's 5 minutes. */
 const EXPIRE_MFA_TOKEN_MS = 5 * 60_000 + 1_000;
 /** Wrong codes per account before 429 rate_limited (low here, so the test reaches it quickly). */
 const ACCOUNT_MAX = 3;
 
 const available = chromiumAvailable('SPA MFA browser tests');
-
-/** The code an authenticator app shows at `at` (RFC 6238: SHA-1, 6 digits, 30 s). */
-const totp = (secret: string, at: number) =>
-  new TOTP({ secret: Secret.fromBase32(secret), digits: 6, period: 30, algorithm: 'SHA1' }).generate({ timestamp: at });
-/** A 6-digit code valid for none of the steps the server accepts at `at` (±1). */
-const wrongCode = (secret: string, at: number) => {
-  const valid = new Set([-STEP_MS, 0, STEP_MS].map((offset) => totp(secret, at + offset)));
-  let n = 0;
-  while (valid.has(String(n).padStart(6, '0'))) n++;
-  return String(n).padStart(6, '0');
-};
 
 /** Clicks, then waits until the page's action has finished (it disables every button while it runs). */
 async function act(page: Page, selector: string) {
@@ -67,7 +54,7 @@ describe.runIf(available && TEST_DIALECT === 'sqlite')('the SPA example in Chrom
     await act(page, '#mfa-setup');
     await qrCodeShown(page);
     const secret = (await textOf(page, '#mfa-secret'))!.replace(/\s+/g, '');
-    await page.fill('#mfa-code', totp(secret, sites.clock.now()));
+    await page.fill('#mfa-code', codeAt(secret, sites.clock.now()));
     await act(page, '#mfa-confirm');
     const recoveryCodes = await page.locator('#mfa-recovery-codes li').allTextContents();
     await act(page, '#mfa-codes-done');
@@ -137,7 +124,7 @@ describe.runIf(available && TEST_DIALECT === 'sqlite')('the SPA example in Chrom
       return blobs.get(document.querySelector<HTMLImageElement>('#mfa-qr')!.src)?.text();
     });
     expect(shown).toBe(await qrCodeSvg(otpauthUrl(secret, sites.t.config.mfaIssuer, email)));
-    await codeInput.fill(totp(secret, sites.clock.now()));
+    await codeInput.fill(codeAt(secret, sites.clock.now()));
     await act(page, '#mfa-confirm');
     const recoveryCodes = await page.locator('#mfa-recovery-codes li').allTextContents();
     expect(recoveryCodes).toHaveLength(10);
@@ -158,7 +145,7 @@ describe.runIf(available && TEST_DIALECT === 'sqlite')('the SPA example in Chrom
 
     // The confirm used this step's code: the app shows the next one 30 s later.
     sites.clock.advance(STEP_MS);
-    await page.fill('#login-code', totp(secret, sites.clock.now()));
+    await page.fill('#login-code', codeAt(secret, sites.clock.now()));
     await act(page, '#verify');
     expect(await stateOf(page)).toBe('signed-in');
     expect(await textOf(page, '#who')).toBe(email);
@@ -192,7 +179,7 @@ describe.runIf(available && TEST_DIALECT === 'sqlite')('the SPA example in Chrom
     expect(await textOf(page, '#alert')).toMatch(/^That code is wrong/);
     expect(await focused(page)).toBe('mfa-disable-code');
     sites.clock.advance(STEP_MS);
-    await page.fill('#mfa-disable-code', totp(secret, sites.clock.now()));
+    await page.fill('#mfa-disable-code', codeAt(secret, sites.clock.now()));
     await act(page, '#mfa-turn-off');
     expect(await textOf(page, '#mfa-status')).toBe('off');
     expect(await textOf(page, '#message')).toBe('Two-factor authentication is off.');
@@ -212,7 +199,7 @@ describe.runIf(available && TEST_DIALECT === 'sqlite')('the SPA example in Chrom
     const { secret } = await enrol(page, email);
     await passwordStep(page, email);
     sites.clock.advance(EXPIRE_MFA_TOKEN_MS);
-    await page.fill('#login-code', totp(secret, sites.clock.now()));
+    await page.fill('#login-code', codeAt(secret, sites.clock.now()));
     await act(page, '#verify');
     expect(await stateOf(page)).toBe('signed-out');
     expect(await textOf(page, '[role="alert"]')).toBe('This sign-in has expired. Log in again with your password.');

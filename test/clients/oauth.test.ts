@@ -1,8 +1,8 @@
 import { generateKeyPairSync } from 'node:crypto';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { bearer, expectBearerError } from '../helpers/auth-assertions.ts';
-import { alterLastSegment, decodeHeader, decodePayload, signEs256, signHmac } from '../helpers/jwt-forge.ts';
+import { bearer, expectBearerError, withBadSignature } from '../helpers/auth-assertions.ts';
+import { decodeHeader, decodePayload, signEs256, signHmac } from '../helpers/jwt-forge.ts';
 import { expectProblem, expectValidationFailed } from '../helpers/problem-assertions.ts';
 import { createServiceClient, createTestApp, signupAndLogin, type TestApp } from '../helpers/test-app.ts';
 
@@ -60,7 +60,7 @@ describe('service clients, /oauth/introspect (RFC 7662) and /oauth/revoke (RFC 7
       user.refreshToken,
       signEs256(header, payload, foreignKey), // our kid, someone else's key
       signHmac({ ...header, alg: 'HS256' }, payload, 'guess'), // algorithm confusion
-      alterLastSegment(user.accessToken),
+      withBadSignature(user.accessToken),
       'not-a-jwt',
       'a.b.c',
     ];
@@ -100,7 +100,7 @@ describe('service clients, /oauth/introspect (RFC 7662) and /oauth/revoke (RFC 7
 
   it('answers 200 to any token it cannot use (RFC 7009 §2.2), and changes nothing', async () => {
     const user = await signupAndLogin(t.app);
-    for (const token of ['garbage', 'a.b.c', `${user.refreshToken}x`, alterLastSegment(user.accessToken)]) {
+    for (const token of ['garbage', 'a.b.c', `${user.refreshToken}x`, withBadSignature(user.accessToken)]) {
       await revoke(token).expect(200);
     }
     await request(t.app).get('/api/protected').set('Authorization', bearer(user.accessToken)).expect(200);

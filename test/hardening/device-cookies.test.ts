@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cookieLine, cookieValue, setCookies } from '../helpers/cookies.ts';
-import { alterLastSegment } from '../helpers/jwt-forge.ts';
+import { withBadSignature } from '../helpers/auth-assertions.ts';
 import { createTestApp, PASSWORD, uniqueEmail, type TestApp } from '../helpers/test-app.ts';
 
 /**
@@ -81,7 +81,7 @@ describe('device cookies against lock-out abuse', () => {
     const [nonce, issuedAt, mac] = owner.device.split('.');
     const forged = [
       other.device, // a real device cookie, for another account
-      alterLastSegment(owner.device),
+      withBadSignature(owner.device), // its MAC altered
       `${nonce}x.${issuedAt}.${mac}`,
       `${nonce}.${Number(issuedAt) + 1}.${mac}`,
       'garbage',

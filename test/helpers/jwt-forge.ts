@@ -25,18 +25,6 @@ export function without(obj: Json, name: string): Json {
   return copy;
 }
 
-/**
- * `value` with one character of its last segment (a JWS signature, a MAC) changed: one from the
- * middle, whose six bits all count. Changing the last characters instead is not always a change:
- * base64url's final character carries spare bits a decoder drops, and a value that already ends
- * in the replacement (about one run in 256 for "AA") stays the same string.
- */
-export function alterLastSegment(value: string): string {
-  const start = value.lastIndexOf('.') + 1;
-  const i = start + Math.floor((value.length - start) / 2);
-  return `${value.slice(0, i)}${value[i] === 'A' ? 'B' : 'A'}${value.slice(i + 1)}`;
-}
-
 export const decodeHeader = (token: string): Json => decodeSegment(token, 0);
 export const decodePayload = (token: string): Json => decodeSegment(token, 1);
 

@@ -12,6 +12,14 @@ export const STEP_MS = 30_000;
 export const codeAt = (secret: string, ms: number): string =>
   new TOTP({ secret: Secret.fromBase32(secret), algorithm: 'SHA1', digits: 6, period: 30 }).generate({ timestamp: ms });
 
+/** A 6-digit code valid for none of the steps the server accepts at `ms` (the step and one either side). */
+export function wrongCode(secret: string, ms: number): string {
+  const valid = new Set([-STEP_MS, 0, STEP_MS].map((offset) => codeAt(secret, ms + offset)));
+  let n = 0;
+  while (valid.has(String(n).padStart(6, '0'))) n++;
+  return String(n).padStart(6, '0');
+}
+
 /** The code for the app's (fake) clock now. */
 export const currentCode = (secret: string, clock: FakeClock): string => codeAt(secret, clock.now());
 
