@@ -223,6 +223,26 @@ export const settings = {
     }),
     reset: setting({ env: 'RESET_LINK_TTL', type: duration('ms'), default: '30m', meaning: 'lifetime of password-reset links' }),
   },
+  reauthWindowMs: setting({
+    env: 'REAUTH_WINDOW',
+    type: duration('ms'),
+    default: '5m',
+    meaning: 'how recent a sign-in must be for a sensitive change by an account without a password (`401 reauth_required` after)',
+  }),
+  feed: {
+    maxStreamsPerClient: setting({
+      env: 'FEED_MAX_STREAMS_PER_CLIENT',
+      type: int(1, 10_000),
+      default: '4',
+      meaning: 'open revocation-feed streams one service client may hold; one more is `429 rate_limited`',
+    }),
+    maxStreams: setting({
+      env: 'FEED_MAX_STREAMS',
+      type: int(1, 1_000_000),
+      default: '1000',
+      meaning: 'open revocation-feed streams in all, per process; one more is `429 rate_limited`',
+    }),
+  },
   mfaIssuer: setting({ env: 'MFA_ISSUER', type: text, default: 'Tessera', meaning: 'issuer shown by authenticator apps (MFA setup)' }),
   httpTimeouts: {
     headersMs: setting({

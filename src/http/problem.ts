@@ -30,6 +30,8 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   mfa_required: 403,
   invalid_mfa_code: 401,
   unavailable: 503,
+  reauth_required: 401,
+  cookie_conflict: 400,
 };
 
 /**

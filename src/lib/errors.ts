@@ -24,7 +24,9 @@ export type ErrorCode =
   | 'email_unverified'
   | 'mfa_required'
   | 'invalid_mfa_code'
-  | 'unavailable';
+  | 'unavailable'
+  | 'reauth_required'
+  | 'cookie_conflict';
 
 export interface FieldProblem {
   path: string;
@@ -109,3 +111,11 @@ export const mfaRequired = (methods: readonly string[]) =>
   new DomainError('mfa_required', `This resource needs a login with multi-factor authentication (amr: ${methods.join(', ')}).`, {
     scheme: 'Bearer',
   });
+
+/** A sensitive change without fresh proof of the user (the current password, or a recent sign-in). */
+export const reauthRequired = (detail = 'Confirm it is you: send your current password (currentPassword) with this request.') =>
+  new DomainError('reauth_required', detail);
+
+/** The refresh or CSRF cookie came twice (a sibling host may have set a second one): which is ours cannot be told. */
+export const cookieConflict = (name: string) =>
+  new DomainError('cookie_conflict', `The ${name} cookie was sent more than once; the extra one has been cleared. Log in again if this repeats.`);
