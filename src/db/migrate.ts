@@ -8,6 +8,7 @@ import * as email from './migrations/0005_email.ts';
 import * as mfa from './migrations/0006_mfa.ts';
 import * as liveRefreshTokens from './migrations/0007_live_refresh_tokens.ts';
 import * as rotateFunction from './migrations/0008_rotate_function.ts';
+import * as recentAuth from './migrations/0009_recent_auth.ts';
 
 /** Migrations live in code (no directory scan), so they ship inside any bundle. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -19,6 +20,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0006_mfa': mfa,
   '0007_live_refresh_tokens': liveRefreshTokens,
   '0008_rotate_function': rotateFunction,
+  '0009_recent_auth': recentAuth,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
