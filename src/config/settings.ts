@@ -128,12 +128,13 @@ export const settings = {
     email: setting({
       env: 'ADMIN_EMAIL',
       type: z.string(),
-      meaning: 'with `ADMIN_PASSWORD`: ensure this admin user exists at start',
+      meaning: 'with `ADMIN_PASSWORD`: create this admin user at start if no account has this address',
     }),
     password: setting({
       env: 'ADMIN_PASSWORD',
       type: z.string(),
-      meaning: 'with `ADMIN_EMAIL`: its password (an existing account gains `admin` only if this is its password)',
+      meaning:
+        'with `ADMIN_EMAIL`: its password when it is created (an existing account is left as it is: never made admin, never re-granted `admin` after a demotion)',
     }),
   },
   rateLimit: {
