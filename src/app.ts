@@ -124,6 +124,7 @@ export function createApp(deps: AppDeps): Express {
       onLogin: (o) => metrics.login(o),
       onRefresh: (o) => metrics.refresh(o),
       mfaChallenge: (user, client) => services.mfaLogin.challenge(user, client),
+      mailLimits: limiters.mail,
     }),
     ...mfaEndpoints({ config, csrf, mfa: services.mfa, mfaLogin: services.mfaLogin }),
     ...sessionsEndpoints(services),

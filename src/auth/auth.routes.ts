@@ -1,4 +1,4 @@
-import type { Request } from 'express';
+import type { Request, RequestHandler } from 'express';
 import type { Config } from '../config/config.ts';
 import { clientInfo } from '../http/client-info.ts';
 import { clearSessionCookies, cookieNames, readCookie } from '../http/cookies.ts';
@@ -33,6 +33,8 @@ export interface AuthRoutesDeps {
   onRefresh(outcome: string): void;
   accountEmail: AccountEmailService;
   mail: MailDelivery;
+  /** The limits of every endpoint that sends mail (http/rate-limit.ts): signup sends one too. */
+  mailLimits: RequestHandler[];
   /**
    * The second step for a user with MFA (mfa/mfa-login.service.ts): a single-use mfaToken. Passed
    * in, so auth/ does not depend on mfa/.
@@ -67,9 +69,11 @@ export function authEndpoints(deps: AuthRoutesDeps): Endpoint[] {
       operationId: 'signup',
       summary: 'Create an account (roles ["user"]); a verification link goes to the address',
       description:
-        'With REQUIRE_EMAIL_VERIFICATION=true the answer is `202 {"status":"verification_sent"}` for a new and for a taken address alike (the owner of a taken one gets a notice); otherwise `201` or `409 email_taken`.',
+        'With REQUIRE_EMAIL_VERIFICATION=true the answer is `202 {"status":"verification_sent"}` for a new and for a taken address alike (the owner of a taken one gets a notice); otherwise `201` or `409 email_taken`. Signup sends mail, so it counts against the mail limits (per client, and per address without its `+tag`): `429` past them.',
       access: 'public',
       body: SignupBody,
+      // Counted before the account is looked at: a new and a taken address reach the limit alike.
+      use: deps.mailLimits,
       responses: {
         201: { schema: UserResponse, description: 'The new user (REQUIRE_EMAIL_VERIFICATION=false)' },
         202: { schema: VerificationSent, description: 'REQUIRE_EMAIL_VERIFICATION=true, whatever the address' },

@@ -28,15 +28,27 @@ export function clientAddressKey(ip: string | undefined): string {
 export interface RateLimiters {
   /** Every /api/auth request from one client address. (Per-account limits: auth/account-throttle.ts.) */
   perClient: RequestHandler;
-  /** The endpoints that send mail: per client address, then per target address (`email` or `newEmail`). */
+  /**
+   * The endpoints that send mail, signup's verification mail included: per client address, then
+   * per target address (`email` or `newEmail`, counted without its `+tag`).
+   */
   mail: RequestHandler[];
 }
 
-/** The address a mail-sending request targets, as normalizeEmail (users/email.ts) spells it; http/ stays free of domain imports. */
-function targetAddress(body: unknown): string {
+/**
+ * The counter key of the address a mail-sending request targets: as normalizeEmail
+ * (users/email.ts) spells it (http/ stays free of domain imports), and without a `+tag` in the
+ * local part. Most providers deliver x+1@, x+2@, … to x@'s inbox, so every tag is that one inbox
+ * to flood (red-team finding 4).
+ */
+export function mailTargetKey(body: unknown): string {
   const fields = (body ?? {}) as { email?: unknown; newEmail?: unknown };
   const value = typeof fields.email === 'string' ? fields.email : typeof fields.newEmail === 'string' ? fields.newEmail : '';
-  return value.normalize('NFKC').trim().toLowerCase().slice(0, 320);
+  const address = value.normalize('NFKC').trim().toLowerCase();
+  const at = address.lastIndexOf('@');
+  const plus = address.indexOf('+');
+  const untagged = plus !== -1 && plus < at ? address.slice(0, plus) + address.slice(at) : address;
+  return untagged.slice(0, 320);
 }
 
 /**
@@ -83,7 +95,7 @@ export function createRateLimiters(config: Config, makeStore?: (prefix: string) 
       rateLimit({
         ...common('tessera:rl:mail-to:'),
         limit: Math.max(1, Math.floor(config.rateLimit.accountMax / 2)),
-        keyGenerator: (req) => targetAddress(req.body),
+        keyGenerator: (req) => mailTargetKey(req.body),
       }),
     ],
   };
