@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { addClientCommands } from './cli/clients.commands.ts';
 import { addKeyCommands } from './cli/keys.commands.ts';
 import { CliError } from './cli/context.ts';
+import type { CliInput } from './cli/password-input.ts';
 import { addUserCommands } from './cli/users.commands.ts';
 import { ConfigError } from './config/errors.ts';
 import { loadConfig } from './config/load-config.ts';
@@ -11,7 +12,7 @@ import { migrateToLatest } from './db/migrate.ts';
 import { DomainError } from './lib/errors.ts';
 import { createLogger } from './lib/logger.ts';
 
-export function buildCli(env: Record<string, string | undefined>, out: (line: string) => void): Command {
+export function buildCli(env: Record<string, string | undefined>, out: (line: string) => void, input: CliInput = processInput()): Command {
   const config = () => loadConfig(env);
   const program = new Command('tessera').description('Tessera auth server administration').exitOverride();
 
@@ -36,16 +37,25 @@ export function buildCli(env: Record<string, string | undefined>, out: (line: st
       await startServer().catch(failedToStart);
     });
 
-  addUserCommands(program, config, out);
+  addUserCommands(program, config, out, input);
   addKeyCommands(program, config, out);
   addClientCommands(program, config, out);
 
   return program;
 }
 
+/** The process's own stdin, and stderr for prompts (stdout may be read by a script). */
+const processInput = (): CliInput => ({ stdin: process.stdin, prompts: process.stderr });
+
 /** Runs the CLI; returns the exit code. Errors are one line, never a stack. */
-export async function runCli(argv: string[], env: Record<string, string | undefined>, out = console.log, err = console.error) {
-  const program = buildCli(env, out);
+export async function runCli(
+  argv: string[],
+  env: Record<string, string | undefined>,
+  out = console.log,
+  err = console.error,
+  input: CliInput = processInput(),
+) {
+  const program = buildCli(env, out, input);
   program.configureOutput({ writeOut: (s) => out(s.trimEnd()), writeErr: (s) => err(s.trimEnd()) });
   try {
     await program.parseAsync(argv, { from: 'user' });

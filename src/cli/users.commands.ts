@@ -8,44 +8,61 @@ import type { Actor, UsersService } from '../users/users.service.ts';
 import { createAuditLog } from '../audit/audit-log.ts';
 import { systemClock } from '../lib/clock.ts';
 import { createLogger } from '../lib/logger.ts';
+import { PASSWORD_ON_ARGV, readNewPassword, type CliInput } from './password-input.ts';
 import { checkRoles, CliError, cliActor, cliServices, cliUsers, collect, withDatabase, type Out } from './context.ts';
 
 const ImportBody = z.object({ email: Email, name: z.string().trim().min(1).max(100).optional() });
 
+interface CreateOptions {
+  email: string;
+  passwordStdin?: boolean;
+  /** Refused: only declared so that it gets a message saying why and what to use instead. */
+  password?: string | boolean;
+  passwordHash?: string;
+  name?: string;
+  role: string[];
+}
+
+const problems = (error: z.ZodError) => error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+
 const IMPORTABLE_HASH = /^(\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}|\$argon2id\$v=19\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+)$/;
 
 /** `tessera user create|roles|disable|enable`: the same users service as the admin API, audited as the CLI. */
-export function addUserCommands(program: Command, config: () => Config, out: Out): void {
+export function addUserCommands(program: Command, config: () => Config, out: Out, input: CliInput): void {
   const user = program.command('user').description('manage users');
 
   user
     .command('create')
-    .description('create a user')
+    .description('create a user; the password is prompted for (twice, not shown), or read from stdin with --password-stdin')
     .requiredOption('--email <email>')
-    .option('--password <password>')
+    .option('--password-stdin', 'read the password from the first line of stdin (for scripts)')
+    .addOption(new Option('--password [password]').hideHelp())
     .option('--password-hash <hash>', 'import an existing bcrypt ($2a$/$2b$/$2y$) or argon2id hash instead of a password')
     .option('--name <name>')
     .addOption(new Option('--role <role>', 'a role (repeatable); default: user').argParser(collect).default([]))
-    .action(async (opts: { email: string; password?: string; passwordHash?: string; name?: string; role: string[] }) => {
-      if ((opts.password === undefined) === (opts.passwordHash === undefined)) {
-        throw new CliError('give either --password or --password-hash');
-      }
+    .action(async (opts: CreateOptions) => {
+      if (opts.password !== undefined) throw new CliError(PASSWORD_ON_ARGV);
+      if (opts.passwordStdin && opts.passwordHash !== undefined) throw new CliError('give --password-stdin or --password-hash, not both');
       if (opts.passwordHash !== undefined && !IMPORTABLE_HASH.test(opts.passwordHash)) {
         throw new CliError('--password-hash must be a bcrypt ($2a$, $2b$, $2y$) or argon2id hash');
       }
-      // A password is checked against the signup rules; an imported hash cannot be, and is re-hashed at first login.
-      const body = (opts.password === undefined ? ImportBody : SignupBody).safeParse({
-        email: opts.email,
-        password: opts.password,
-        name: opts.name,
-      });
-      if (!body.success) throw new CliError(body.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+      // Everything else is checked before the password is asked for.
+      const identity = ImportBody.safeParse({ email: opts.email, name: opts.name });
+      if (!identity.success) throw new CliError(problems(identity.error));
       const roles = checkRoles(opts.role.length ? ['user', ...opts.role] : ['user']);
-      const secret = opts.passwordHash !== undefined ? { passwordHash: opts.passwordHash } : { password: opts.password ?? '' };
+      let secret: { password: string } | { passwordHash: string };
+      if (opts.passwordHash !== undefined) secret = { passwordHash: opts.passwordHash };
+      else {
+        // A password is checked against the signup rules; an imported hash cannot be, and is re-hashed at first login.
+        const password = await readNewPassword(input, opts.passwordStdin === true);
+        const body = SignupBody.safeParse({ email: opts.email, password, name: opts.name });
+        if (!body.success) throw new CliError(problems(body.error));
+        secret = { password: body.data.password };
+      }
       const cfg = config();
       await withDatabase(cfg, async (database) => {
         const created = await cliUsers(cfg, database).service.create(
-          { email: body.data.email, name: body.data.name, roles, ...secret },
+          { email: identity.data.email, name: identity.data.name, roles, ...secret },
           cliActor(),
         );
         out(`created ${created.email} (${created.id}) with roles ${created.roles.join(', ')}`);

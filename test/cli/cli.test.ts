@@ -11,14 +11,16 @@ describe('tessera CLI', () => {
     expect(await c.run('migrate')).toBe(0);
     expect(c.out.at(-1)).toMatch(/up to date/);
 
-    expect(await c.run('user', 'create', '--email', ' Root@Example.com', '--password', 'long enough pw', '--role', 'admin')).toBe(0);
+    expect(
+      await c.runWithStdin('long enough pw\n', 'user', 'create', '--email', ' Root@Example.com', '--password-stdin', '--role', 'admin'),
+    ).toBe(0);
     const database = createDb(c.env.DATABASE_URL);
     const row = await database.db.selectFrom('users').selectAll().executeTakeFirstOrThrow();
     expect(row.email).toBe('root@example.com');
     expect(JSON.parse(row.roles)).toEqual(['user', 'admin']);
     expect(row.passwordHash).toMatch(/^\$argon2id\$/);
 
-    expect(await c.run('user', 'create', '--email', 'ed@example.com', '--password', 'long enough pw')).toBe(0);
+    expect(await c.runWithStdin('long enough pw\n', 'user', 'create', '--email', 'ed@example.com', '--password-stdin')).toBe(0);
     expect(await c.run('user', 'roles', '--email', 'ed@example.com', '--role', 'editor', '--role', 'editor')).toBe(0);
     const updated = await database.db.selectFrom('users').select('roles').where('email', '=', 'ed@example.com').executeTakeFirstOrThrow();
     expect(JSON.parse(updated.roles)).toEqual(['editor']);
@@ -27,7 +29,7 @@ describe('tessera CLI', () => {
 
   it('creates operator accounts verified, and verifies a signed-up address with user verify', async () => {
     const c = cli();
-    expect(await c.run('user', 'create', '--email', 'op@example.com', '--password', 'long enough pw')).toBe(0);
+    expect(await c.runWithStdin('long enough pw\n', 'user', 'create', '--email', 'op@example.com', '--password-stdin')).toBe(0);
     const database = createDb(c.env.DATABASE_URL);
     const verified = async (email: string) =>
       (await database.db.selectFrom('users').select('emailVerified').where('email', '=', email).executeTakeFirstOrThrow()).emailVerified;
@@ -47,7 +49,9 @@ describe('tessera CLI', () => {
 
   it('never takes the admin role from, or disables, the last enabled admin (409 last_admin)', async () => {
     const c = cli();
-    expect(await c.run('user', 'create', '--email', 'root@example.com', '--password', 'long enough pw', '--role', 'admin')).toBe(0);
+    expect(
+      await c.runWithStdin('long enough pw\n', 'user', 'create', '--email', 'root@example.com', '--password-stdin', '--role', 'admin'),
+    ).toBe(0);
     expect(await c.run('user', 'roles', '--email', 'root@example.com', '--role', 'user')).toBe(1);
     expect(await c.run('user', 'disable', '--email', 'root@example.com')).toBe(1);
     expect(c.err.filter((line) => line.includes('last_admin'))).toHaveLength(2);
@@ -57,7 +61,9 @@ describe('tessera CLI', () => {
     expect(root.disabled).toBe(0);
 
     // With a second admin, the first may step down; then the second is the last one.
-    expect(await c.run('user', 'create', '--email', 'ops@example.com', '--password', 'long enough pw', '--role', 'admin')).toBe(0);
+    expect(
+      await c.runWithStdin('long enough pw\n', 'user', 'create', '--email', 'ops@example.com', '--password-stdin', '--role', 'admin'),
+    ).toBe(0);
     expect(await c.run('user', 'disable', '--email', 'root@example.com')).toBe(0);
     expect(await c.run('user', 'roles', '--email', 'ops@example.com', '--role', 'user')).toBe(1);
     // Enabling root again makes two enabled admins, so ops may now be demoted.
@@ -68,7 +74,7 @@ describe('tessera CLI', () => {
 
   it('disables and enables a user; every change is an audit event naming the CLI and the OS account', async () => {
     const c = cli();
-    expect(await c.run('user', 'create', '--email', 'a@example.com', '--password', 'long enough pw')).toBe(0);
+    expect(await c.runWithStdin('long enough pw\n', 'user', 'create', '--email', 'a@example.com', '--password-stdin')).toBe(0);
     expect(await c.run('user', 'disable', '--email', 'A@example.com')).toBe(0);
     const database = createDb(c.env.DATABASE_URL);
     const row = () => database.db.selectFrom('users').selectAll().where('email', '=', 'a@example.com').executeTakeFirstOrThrow();
@@ -88,12 +94,12 @@ describe('tessera CLI', () => {
 
   it('answers bad input with one line and a non-zero exit, never a stack', async () => {
     const c = cli();
-    expect(await c.run('user', 'create', '--email', 'not-an-email', '--password', 'long enough pw')).toBe(1);
-    expect(await c.run('user', 'create', '--email', 'a@b.co', '--password', 'short')).toBe(1);
-    expect(await c.run('user', 'create', '--email', 'a@b.co', '--password', 'long enough pw', '--role', 'Admin!')).toBe(1);
+    expect(await c.runWithStdin('long enough pw\n', 'user', 'create', '--email', 'not-an-email', '--password-stdin')).toBe(1);
+    expect(await c.runWithStdin('short\n', 'user', 'create', '--email', 'a@b.co', '--password-stdin')).toBe(1);
+    expect(await c.runWithStdin('long enough pw\n', 'user', 'create', '--email', 'a@b.co', '--password-stdin', '--role', 'Admin!')).toBe(1);
     expect(await c.run('user', 'roles', '--email', 'nobody@b.co', '--role', 'user')).toBe(1);
-    expect(await c.run('user', 'create', '--email', 'a@b.co', '--password', 'long enough pw')).toBe(0);
-    expect(await c.run('user', 'create', '--email', 'A@B.co', '--password', 'long enough pw')).toBe(1);
+    expect(await c.runWithStdin('long enough pw\n', 'user', 'create', '--email', 'a@b.co', '--password-stdin')).toBe(0);
+    expect(await c.runWithStdin('long enough pw\n', 'user', 'create', '--email', 'A@B.co', '--password-stdin')).toBe(1);
     expect(await c.run('frobnicate')).toBe(2);
     expect(c.err.join('\n')).not.toMatch(/\n\s+at /);
     expect(c.err.some((line) => line.includes('already exists'))).toBe(true);
