@@ -48,9 +48,14 @@ export interface RequireAuthOptions {
    */
   requiredClaims?: string[];
   /**
-   * Where `req.auth.roles` (what requireRole checks) comes from: a dot path
-   * ('realm_access.roles', 'https://example.com/roles') or a function of the claims. Default:
-   * the `roles` claim. A token without it has no roles; one whose value is not a list of names is refused.
+   * Where `req.auth.roles` (what requireRole checks) comes from. Default: the `roles` claim.
+   * - a dot path, walked through nested objects only: 'realm_access.roles' reads
+   *   `{"realm_access": {"roles": […]}}`, never a flat claim named `realm_access.roles`;
+   * - a list of keys, each taken whole: ['https://example.com/roles'] for a namespaced flat
+   *   claim (Auth0), ['resource_access', 'my.app', 'roles'] for a key holding dots. A dot path
+   *   that reads like a namespaced name ('https://example.com/roles') is refused: pass the list;
+   * - a function of the claims.
+   * A token without the claim has no roles; one whose value is not a list of names is refused.
    */
   rolesClaim?: RolesClaim;
   /**

@@ -225,10 +225,11 @@ describe('tokens from other identity providers', () => {
     expect((await get(resourceServer({ jwksUrl: jwks.jwksUrl, ...KEYCLOAK }), '/me', malformed)).body.code).toBe('invalid_token');
   });
 
-  it('claimAt matches a claim name holding dots whole, at any level', () => {
+  it('claimAt walks nested keys exactly: a key holding dots only through the list form', () => {
     const claims = { 'https://ns/roles': ['a'], resource_access: { 'my.app': { roles: ['b'] } }, realm_access: { roles: ['c'] } };
     expect(claimAt(claims, 'https://ns/roles')).toEqual(['a']);
-    expect(claimAt(claims, 'resource_access.my.app.roles')).toEqual(['b']);
+    expect(claimAt(claims, 'resource_access.my.app.roles')).toBeUndefined();
+    expect(claimAt(claims, ['resource_access', 'my.app', 'roles'])).toEqual(['b']);
     expect(claimAt(claims, 'realm_access.roles')).toEqual(['c']);
     expect(claimAt(claims, 'realm_access.roles.length')).toBeUndefined();
     expect(claimAt(claims, 'constructor')).toBeUndefined();
