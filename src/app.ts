@@ -77,6 +77,7 @@ export function createApp(deps: AppDeps): Express {
     revocations,
     logger,
     clientExists: (id) => services.clients.exists(id),
+    limits: { perClient: config.feed.maxStreamsPerClient, total: config.feed.maxStreams },
     ...(deps.feedHeartbeatMs !== undefined ? { heartbeatMs: deps.feedHeartbeatMs } : {}),
     ...(deps.shutdown ? { shutdown: deps.shutdown } : {}),
   });

@@ -1,5 +1,6 @@
 import type { Response } from 'express';
 import type { Logger } from 'pino';
+import { rateLimited } from '../lib/errors.ts';
 import type { SequencedRevocation } from './revocation.repository.ts';
 import type { Revocations } from './revocations.ts';
 
@@ -7,9 +8,23 @@ import type { Revocations } from './revocations.ts';
 export const FEED_HEARTBEAT_MS = 15_000;
 /** A subscriber this far behind is not reading: it is cut off and resumes with Last-Event-ID. */
 const MAX_BUFFERED_BYTES = 1 << 20;
+/**
+ * Retry-After of a refused stream. A slot frees only when a stream closes, which the server
+ * cannot foresee; a subscriber that tries again this much later does not hammer it meanwhile.
+ */
+const FULL_RETRY_AFTER_SECONDS = 15;
+
+/** How many streams the feed holds (FEED_MAX_STREAMS_PER_CLIENT, FEED_MAX_STREAMS). */
+export interface FeedLimits {
+  perClient: number;
+  total: number;
+}
 
 export interface RevocationFeed {
-  /** Streams to one subscriber until it leaves, its client is deleted, or the server shuts down. */
+  /**
+   * Streams to one subscriber until it leaves, its client is deleted, or the server shuts down.
+   * Throws `rate_limited` (nothing written) when its client, or the feed, holds all it may.
+   */
   serve(res: Response, subscriber: { clientId: string; lastEventId: number }): Promise<void>;
   /** Streams open now (a metric). */
   size(): number;
@@ -38,9 +53,33 @@ export function createRevocationFeed(deps: {
   heartbeatMs?: number;
   /** Aborted when the server shuts down: streams end so the server can drain. */
   shutdown?: AbortSignal;
+  /**
+   * Each stream holds a socket, a subscription and a timer: without a cap one client could open
+   * them until the process runs out.
+   */
+  limits: FeedLimits;
 }): RevocationFeed {
-  const { revocations, logger } = deps;
+  const { revocations, logger, limits } = deps;
   const open = new Set<Response>();
+  /** Streams held per client, from the start of serve() to their close: what the caps count. */
+  const held = new Map<string, number>();
+  let heldInAll = 0;
+  /** Takes a slot, or refuses; the returned function gives it back (once). */
+  const take = (clientId: string): (() => void) => {
+    const mine = held.get(clientId) ?? 0;
+    if (mine >= limits.perClient || heldInAll >= limits.total) throw rateLimited(FULL_RETRY_AFTER_SECONDS);
+    held.set(clientId, mine + 1);
+    heldInAll += 1;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      heldInAll -= 1;
+      const left = (held.get(clientId) ?? 1) - 1;
+      if (left > 0) held.set(clientId, left);
+      else held.delete(clientId);
+    };
+  };
   deps.shutdown?.addEventListener('abort', () => {
     for (const res of open) res.end();
   });
@@ -48,9 +87,13 @@ export function createRevocationFeed(deps: {
   return {
     size: () => open.size,
     async serve(res, { clientId, lastEventId }) {
+      // A subscriber that left while its credentials were checked: its close has already fired.
+      if (res.closed) return;
+      // Taken before any await, so that streams opened at the same moment cannot all pass the caps.
+      const release = take(clientId);
       // Listened for first: a subscriber that leaves during any await below is cleaned up too.
       let gone = false;
-      const cleanups: (() => void)[] = [];
+      const cleanups: (() => void)[] = [release];
       res.on('close', () => {
         gone = true;
         open.delete(res);
