@@ -7,6 +7,7 @@ import { oauthEndpoints } from './clients/oauth.routes.ts';
 import { requireClient } from './clients/require-client.ts';
 import type { Config } from './config/config.ts';
 import type { DatabaseHandle } from './db/create-db.ts';
+import { refuseCookieConflict } from './http/cookie-conflict.ts';
 import { createCors } from './http/cors.ts';
 import { createCsrf } from './http/csrf.ts';
 import { docsAssets, docsEndpoints } from './http/docs.routes.ts';
@@ -93,7 +94,8 @@ export function createApp(deps: AppDeps): Express {
   const requireAuth = createRequireAuth({ verify: (token) => services.accessTokens.verify(token), isRevoked, reloadKeys });
   const guards: Record<Access, RequestHandler[]> = {
     public: [],
-    refresh: [],
+    // Every endpoint that reads the refresh cookie has this level: a tossed twin is refused before it is read.
+    refresh: [refuseCookieConflict(config)],
     bearer: [requireAuth],
     admin: [requireAuth, requireRole('admin')],
     metrics: [metricsGuard(config.metricsToken, config.env === 'production')],

@@ -79,8 +79,34 @@ export function clearSessionCookies(res: Response, config: Config) {
  */
 function clearHostOnlyTwins(res: Response, config: Config) {
   if (!config.cookieDomain) return;
-  const names = cookieNames(config);
+  expireHostOnlyTwin(res, config, 'refresh');
+  expireHostOnlyTwin(res, config, 'csrf');
+}
+
+/**
+ * Expires the host-only `refresh` or `csrf` cookie: no Domain, at the cookie's own Path, Secure as
+ * configured (which the `__Secure-`/`__Host-` names need). Only this host can have set a host-only
+ * cookie, so this never reaches a Domain cookie, ours or a sibling's.
+ */
+export function expireHostOnlyTwin(res: Response, config: Config, cookie: 'refresh' | 'csrf') {
   const hostOnly = { sameSite: config.cookieSameSite, secure: config.cookieSecure };
-  res.clearCookie(names.refresh, { ...hostOnly, httpOnly: true, path: REFRESH_COOKIE_PATH });
-  res.clearCookie(names.csrf, { ...hostOnly, path: '/' });
+  if (cookie === 'refresh') res.clearCookie(cookieNames(config).refresh, { ...hostOnly, httpOnly: true, path: REFRESH_COOKIE_PATH });
+  else res.clearCookie(cookieNames(config).csrf, { ...hostOnly, path: '/' });
+}
+
+/**
+ * How many times the raw Cookie header carries `name`. `readCookie` (the `cookie` package) keeps
+ * the first, and a browser sends first the cookie with the longer Path, which a sibling host can
+ * choose: a second copy means readCookie may be reading someone else's.
+ */
+export function cookieCount(req: Request, name: string): number {
+  const header = req.headers.cookie;
+  if (!header) return 0;
+  let count = 0;
+  for (const pair of header.split(';')) {
+    const eq = pair.indexOf('=');
+    // Names compared as the cookie package reads them: trimmed, not decoded.
+    if (eq > 0 && pair.slice(0, eq).trim() === name) count += 1;
+  }
+  return count;
 }

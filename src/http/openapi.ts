@@ -45,6 +45,8 @@ function errorCodesOf(e: Endpoint): ErrorCode[] {
   if (e.access === 'admin') codes.add('insufficient_role');
   if (e.access === 'metrics') ['missing_token', 'invalid_token', 'not_found'].forEach((c) => codes.add(c as ErrorCode));
   if (e.access === 'client') codes.add('invalid_client');
+  // The refresh cookie or its CSRF cookie sent twice (http/cookie-conflict.ts).
+  if (e.access === 'refresh') codes.add('cookie_conflict');
   // Every /api/auth request counts against the client's address (RATE_LIMIT_IP_MAX).
   if (e.path.startsWith('/api/auth/')) codes.add('rate_limited');
   return [...codes];
@@ -83,6 +85,7 @@ function responsesOf(e: Endpoint): Record<string, ResponseConfig> {
     if (status === 401 && (e.access === 'bearer' || e.access === 'admin' || e.access === 'metrics'))
       headers['WWW-Authenticate'] = HEADER_DOCS['WWW-Authenticate'];
     if (status === 401 && e.access === 'client') headers['WWW-Authenticate'] = BASIC_CHALLENGE;
+    if (status === 400 && e.access === 'refresh') headers['Set-Cookie'] = HEADER_DOCS['Set-Cookie'];
     out[String(status)] = {
       description: `Problem: ${codes.map((c) => `\`${c}\``).join(', ')}`,
       headers,
