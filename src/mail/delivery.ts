@@ -27,6 +27,20 @@ export interface MailDelivery {
   close(): void;
 }
 
+/**
+ * What the log may say about a failed send: the SMTP reply code (550) and nodemailer's error code
+ * (EENVELOPE, ESOCKET), or the error's class. Never the error itself: its message, `response` and
+ * `rejected` repeat the mail server's reply, which names the recipient (v3; red-team finding 5).
+ */
+function failureOf(error: unknown): { smtpCode?: number; error: string } {
+  const { responseCode, code } = (typeof error === 'object' && error !== null ? error : {}) as { responseCode?: unknown; code?: unknown };
+  const name = error instanceof Error ? error.name : typeof error;
+  return {
+    ...(typeof responseCode === 'number' ? { smtpCode: responseCode } : {}),
+    error: typeof code === 'string' && /^[A-Z][A-Z0-9_]{0,31}$/.test(code) ? code : name,
+  };
+}
+
 export function createMailDelivery(deps: { transport: MailTransport; logger: Logger; retryDelaysMs?: number[] }): MailDelivery {
   const { transport, logger } = deps;
   const delays = deps.retryDelaysMs ?? RETRY_DELAYS_MS;
@@ -53,14 +67,15 @@ export function createMailDelivery(deps: { transport: MailTransport; logger: Log
         return;
       } catch (error) {
         const delay = delays[i];
+        // The address and the link stay out of the log; the user id says whose mail it was.
+        const failure = { template: about.template, userId: about.userId, attempt: i + 1, ...failureOf(error) };
         if (delay === undefined) {
           count('failed');
-          // The address and the link stay out of the log; the user id says whose mail it was.
-          logger.error({ err: error, template: about.template, userId: about.userId, attempts: i + 1 }, 'mail not sent; giving up');
+          logger.error(failure, 'mail not sent; giving up');
           return;
         }
         count('retried');
-        logger.warn({ err: error, template: about.template, userId: about.userId, retryInMs: delay }, 'mail not sent; retrying');
+        logger.warn({ ...failure, retryInMs: delay }, 'mail not sent; retrying');
         await sleep(delay);
       }
     }

@@ -2,7 +2,11 @@ import { Writable } from 'node:stream';
 import { sql } from 'kysely';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createApp } from '../../src/app.ts';
 import { createLogger } from '../../src/lib/logger.ts';
+import { createMailDelivery } from '../../src/mail/delivery.ts';
+import { smtpTransport } from '../../src/mail/transports.ts';
+import { startSmtpServer } from '../helpers/smtp.ts';
 import { createTestApp, PASSWORD, uniqueEmail, type TestApp } from '../helpers/test-app.ts';
 import { bearer } from '../helpers/auth-assertions.ts';
 import { cookieHeader, sessionCookies } from '../helpers/cookies.ts';
@@ -142,6 +146,80 @@ describe('log redaction', () => {
   });
 });
 
+/** A stream that appends each line to `lines` (a TestApp's logs, say). */
+const into = (lines: string[]) =>
+  new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(chunk.toString());
+      done();
+    },
+  });
+
+/**
+ * Red-team finding 5 (issue 25): "mail not sent; retrying" carried the recipient and the relay's
+ * reply (`550 5.1.1 <victim@…>: Recipient address rejected`). v3: logs never carry an email
+ * address or a mail server's reply text; mail failures log the SMTP code.
+ */
+describe('mail failures in the log', () => {
+  const REPLY = 'Recipient address rejected: User unknown in virtual mailbox table';
+
+  it('a relay that rejects the recipient: every failure line has the template, user id, attempt and 550, never the address or the reply', async () => {
+    const smtp = await startSmtpServer({ rejectRecipient: (to) => ({ code: 550, message: `5.1.1 <${to}>: ${REPLY}` }) });
+    const t = await createTestApp({ LOG_LEVEL: 'debug', SMTP_URL: smtp.url });
+    try {
+      // The test app's own configuration and log, with a delivery that retries in milliseconds.
+      const logger = createLogger('debug', into(t.logs));
+      const mail = createMailDelivery({ transport: smtpTransport(smtp.url, t.config.mail.from), logger, retryDelaysMs: [5, 5] });
+      const app = createApp({ config: t.config, ...t.runtime, clock: t.clock, logger, mail });
+      const victim = uniqueEmail('victim');
+      const signup = await request(app).post('/api/auth/signup').send({ email: victim, password: PASSWORD }).expect(201);
+      await mail.idle();
+      mail.close();
+
+      const [local] = victim.split('@');
+      for (const leak of [victim, local!, REPLY, '5.1.1', 'RCPT']) {
+        expect(
+          t.logs.filter((line) => line.includes(leak)),
+          leak,
+        ).toEqual([]);
+      }
+      const failures = t.logs
+        .map((line) => JSON.parse(line) as Record<string, unknown>)
+        .filter((entry) => /^mail not sent/.test(String(entry.msg)));
+      expect(failures.map((entry) => entry.attempt)).toEqual([1, 2, 3]);
+      for (const entry of failures) {
+        expect(entry).toMatchObject({ template: 'verify-email', userId: signup.body.user.id, smtpCode: 550 });
+      }
+      expect(failures.at(-1)?.msg).toBe('mail not sent; giving up');
+    } finally {
+      await t.close();
+      await smtp.close();
+    }
+  });
+
+  it('a relay that cannot be reached: the failure names the error code, not the address', async () => {
+    const t = await createTestApp({ LOG_LEVEL: 'debug' });
+    try {
+      const logger = createLogger('debug', into(t.logs));
+      // The discard port: the connection is refused.
+      const mail = createMailDelivery({ transport: smtpTransport('smtp://127.0.0.1:9', t.config.mail.from), logger, retryDelaysMs: [] });
+      const app = createApp({ config: t.config, ...t.runtime, clock: t.clock, logger, mail });
+      const victim = uniqueEmail('unreachable');
+      await request(app).post('/api/auth/signup').send({ email: victim, password: PASSWORD }).expect(201);
+      await mail.idle();
+      mail.close();
+      const failure = t.logs
+        .map((line) => JSON.parse(line) as Record<string, unknown>)
+        .find((entry) => entry.msg === 'mail not sent; giving up');
+      expect(failure).toMatchObject({ template: 'verify-email', attempt: 1, error: 'ESOCKET' });
+      expect(failure).not.toHaveProperty('smtpCode');
+      expect(t.logs.filter((line) => line.includes(victim.split('@')[0]!))).toEqual([]);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe('createLogger redaction', () => {
   it('redacts passwords, tokens, Authorization and Cookie headers', () => {
     const lines: string[] = [];
@@ -168,5 +246,36 @@ describe('createLogger redaction', () => {
     const first = JSON.parse(lines[0]!) as Record<string, unknown>;
     expect(first.msg).toBe('hello');
     expect(first).toHaveProperty('password');
+  });
+
+  it('logs no email address and no mail server reply from any error object', () => {
+    const lines: string[] = [];
+    const logger = createLogger('info', into(lines));
+    // A PostgreSQL unique violation quotes the value in `detail`; a message may quote an address too.
+    const database = Object.assign(new Error('duplicate key value violates unique constraint "users_email_key"'), {
+      code: '23505',
+      detail: 'Key (email)=(Victim.Name+tag@Example.com) already exists.',
+    });
+    logger.error({ err: database }, 'database');
+    logger.error({ err: new Error('no account for <victim@example.com>') }, 'message');
+    // nodemailer's shape for a rejected recipient.
+    const smtp = Object.assign(
+      new Error("Can't send mail - all recipients were rejected: 550 5.7.1 Relaying denied for victim@example.com"),
+      {
+        code: 'EENVELOPE',
+        response: '550 5.7.1 Relaying denied for victim@example.com',
+        responseCode: 550,
+        rejected: ['victim@example.com'],
+      },
+    );
+    logger.error({ err: smtp }, 'smtp');
+    const text = lines.join('\n');
+    for (const leak of ['Victim.Name', 'victim@', 'Relaying denied', '5.7.1']) expect(text, leak).not.toContain(leak);
+    const [db, message, mail] = lines.map((line) => (JSON.parse(line) as { err: Record<string, unknown> }).err);
+    // What an operator needs stays: the error, its code, the constraint, where it was thrown.
+    expect(db).toMatchObject({ type: 'Error', code: '23505', detail: 'Key (email)=([address]) already exists.' });
+    expect(String(db!.stack)).toContain('log-redaction.test.ts');
+    expect(message!.message).toBe('no account for <[address]>');
+    expect(mail).toEqual({ type: 'Error', code: 'EENVELOPE', responseCode: 550 });
   });
 });

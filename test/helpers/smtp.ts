@@ -12,11 +12,20 @@ export interface SmtpServer {
   close(): Promise<void>;
 }
 
+/** A reply that refuses a recipient at RCPT TO, as a relay writes it: `550 5.1.1 <x@y>: Recipient address rejected`. */
+export interface SmtpRejection {
+  code: number;
+  message: string;
+}
+
 /**
  * A real SMTP server on an ephemeral port of 127.0.0.1 that keeps what it receives. Plain text
  * (no STARTTLS); any login, or none, is accepted, so SMTP_URL may carry credentials or not.
+ * `rejectRecipient` may refuse a recipient with a reply of its own (a relay that bounces).
  */
-export async function startSmtpServer(): Promise<SmtpServer> {
+export async function startSmtpServer(
+  options: { rejectRecipient?: (address: string) => SmtpRejection | undefined } = {},
+): Promise<SmtpServer> {
   const mails: ParsedMail[] = [];
   const arrived = new Set<() => void>();
   const server = new SMTPServer({
@@ -25,6 +34,12 @@ export async function startSmtpServer(): Promise<SmtpServer> {
     authOptional: true,
     logger: false,
     onAuth: (auth, _session, callback) => callback(null, { user: auth.username }),
+    onRcptTo(address, _session, callback) {
+      const rejection = options.rejectRecipient?.(address.address);
+      if (!rejection) return callback();
+      // smtp-server answers with the error's responseCode and message.
+      callback(Object.assign(new Error(rejection.message), { responseCode: rejection.code }));
+    },
     // Parsed before the server answers 250: once the sender's sendMail resolves, the mail is in `mails`.
     onData(stream, _session, callback) {
       simpleParser(stream).then(
