@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { createAuditLog } from './audit/audit-log.ts';
 import { createMemoryThrottle, type AccountThrottle } from './auth/account-throttle.ts';
 import { createCredentialsService } from './auth/credentials.service.ts';
+import { createRecentAuth } from './auth/recent-auth.ts';
 import { createDeviceCookies } from './auth/device-cookie.ts';
 import { createThrottled } from './auth/throttled.ts';
 import { createClientsService } from './clients/clients.service.ts';
@@ -9,6 +10,7 @@ import { createServiceClientRepository } from './clients/service-client.reposito
 import type { Config } from './config/config.ts';
 import { createAccountEmailService } from './email/account-email.service.ts';
 import { createEmailLinkRepository } from './email/email-link.repository.ts';
+import { createNotices } from './email/notices.ts';
 import { createMailDelivery, type MailDelivery } from './mail/delivery.ts';
 import { createTemplates } from './mail/templates.ts';
 import { createMailTransport } from './mail/transports.ts';
@@ -72,6 +74,8 @@ export function createServices(deps: ServiceDeps) {
   });
   const mail = deps.mail ?? createMailDelivery({ transport: createMailTransport(config), logger });
   const throttle = deps.throttle ?? createMemoryThrottle({ max: config.rateLimit.accountMax, windowMs: config.rateLimit.windowMs }, clock);
+  const templates = createTemplates(config.mail.templatesDir);
+  const notices = createNotices({ appUrl: config.appUrl, mail, templates });
 
   const credentials = createCredentialsService({
     clock,
@@ -82,8 +86,10 @@ export function createServices(deps: ServiceDeps) {
     passwords,
     devices: createDeviceCookies(config.jwt.refreshSecret, clock),
     endSessions,
+    notices,
     requireVerifiedEmail: config.requireEmailVerification,
   });
+  const recentAuth = createRecentAuth({ users: userRepository, credentials, clock, windowMs: config.reauthWindowMs });
   const sessions = createSessionsService({
     settings: {
       refreshTtlSeconds: config.jwt.refreshTtl,
@@ -105,6 +111,20 @@ export function createServices(deps: ServiceDeps) {
   const mfaRepository = createMfaRepository(db);
   const throttled = createThrottled({ throttle, audit, logger });
   const factor = createSecondFactor({ repository: mfaRepository, keys: mfaKeys, throttled, audit, clock });
+  const mfa = createMfaService({
+    issuer: config.mfaIssuer,
+    repository: mfaRepository,
+    users: userRepository,
+    keys: mfaKeys,
+    factor,
+    throttled,
+    recentAuth,
+    notices,
+    requireVerifiedEmail: config.requireEmailVerification,
+    endSessions,
+    audit,
+    clock,
+  });
 
   return {
     audit,
@@ -122,27 +142,20 @@ export function createServices(deps: ServiceDeps) {
       links: createEmailLinkRepository(db),
       passwords,
       endSessions,
+      removeSecondFactors: (userId, client) => mfa.removeAfterUnprovenReset(userId, client),
+      notices,
       audit,
       clock,
       logger,
       mail,
-      templates: createTemplates(config.mail.templatesDir),
+      templates,
     }),
     clients: createClientsService({ clients: createServiceClientRepository(db), audit, clock }),
     users: createUsersService({ users: userRepository, endSessions, audit, clock, passwords }),
     credentials,
+    recentAuth,
     sessions,
-    mfa: createMfaService({
-      issuer: config.mfaIssuer,
-      repository: mfaRepository,
-      users: userRepository,
-      keys: mfaKeys,
-      factor,
-      throttled,
-      endSessions,
-      audit,
-      clock,
-    }),
+    mfa,
     mfaLogin: createMfaLogin({
       repository: mfaRepository,
       users: userRepository,

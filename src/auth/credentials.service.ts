@@ -9,6 +9,7 @@ import type { PasswordHasher } from '../users/password.ts';
 import { passwordEmailProblem } from '../users/password-rules.ts';
 import type { UserRepository } from '../users/user.repository.ts';
 import type { User } from '../users/user.ts';
+import type { Notices } from '../email/notices.ts';
 import type { AccountThrottle } from './account-throttle.ts';
 import type { DeviceCookies } from './device-cookie.ts';
 import { createThrottled } from './throttled.ts';
@@ -29,6 +30,7 @@ export function createCredentialsService(deps: {
   passwords: PasswordHasher;
   devices: DeviceCookies;
   endSessions: EndOtherSessions;
+  notices: Notices;
   /** REQUIRE_EMAIL_VERIFICATION: a correct password of an unverified account gets 403 email_unverified. */
   requireVerifiedEmail?: boolean;
 }) {
@@ -112,7 +114,10 @@ export function createCredentialsService(deps: {
       return found.user;
     },
 
-    /** Changes the password after checking the current one (throttled); every other session ends. */
+    /**
+     * Changes the password after checking the current one (throttled); every other session ends,
+     * and with them every pending email link (endSessions), and the address gets a notice.
+     */
     async changePassword(
       input: { userId: string; currentSessionId: string; currentPassword: string; newPassword: string },
       client = NO_CLIENT,
@@ -127,6 +132,7 @@ export function createCredentialsService(deps: {
       await users.updatePasswordHash(input.userId, await passwords.hash(input.newPassword), clock.now());
       const ended = await endSessions({ userId: input.userId, except: input.currentSessionId }, 'password_change');
       await audit.record({ type: 'password.changed', userId: input.userId, ...client, details: { sessionsEnded: ended.length } });
+      deps.notices.send('password-change-notice', found.user);
     },
   };
 }

@@ -14,11 +14,22 @@ import { EmailTakenError, type UserRepository } from '../users/user.repository.t
 import type { User } from '../users/user.ts';
 import type { EmailLinkRepository } from './email-link.repository.ts';
 import type { LinkPurpose } from './email-link.table.ts';
+import type { Notices } from './notices.ts';
 
 /** Ends every session of a user (sessions/end-sessions.ts); passed in, so email/ does not write sessions. */
 export type EndAllSessions = (target: { userId: string }, reason: 'password_reset') => Promise<string[]>;
 
-/** Notices (not links) to one address: at most one per window, so signups cannot be used to flood an inbox. */
+/**
+ * Removes a user's second factors (mfa/), ending their sessions; resolves to whether MFA was on.
+ * Passed in, so email/ does not write MFA data itself.
+ */
+export type RemoveSecondFactors = (userId: string, client: ClientInfo) => Promise<boolean>;
+
+/**
+ * Mails to an address about an account that is not (or may not be) its own, "someone tried to use
+ * your address": at most one per window, so signups cannot be used to flood an inbox. Notices
+ * about the account's own security changes are never held back (notices.ts).
+ */
 const NOTICE_WINDOW_MS = 15 * 60 * 1000;
 
 const PAGE_OF: Record<LinkPurpose, string> = { verify: 'verify-email', reset: 'reset-password', change: 'confirm-email' };
@@ -41,35 +52,44 @@ export function createAccountEmailService(deps: {
   links: EmailLinkRepository;
   passwords: PasswordHasher;
   endSessions: EndAllSessions;
+  removeSecondFactors: RemoveSecondFactors;
+  notices: Notices;
   audit: AuditLog;
   clock: Clock;
   logger: Logger;
   mail: MailDelivery;
   templates: Templates;
 }) {
-  const { settings, users, links, audit, clock, logger, mail, templates } = deps;
+  const { settings, users, links, notices, audit, clock, logger, mail, templates } = deps;
   const noticed = new LRUCache<string, true>({ max: 100_000, ttl: NOTICE_WINDOW_MS, ttlAutopurge: false });
 
   const send = (template: TemplateName, to: string, values: { link?: string; newEmail?: string; expiresIn?: string }, userId?: string) => {
     mail.deliver(templates.render(template, to, { email: to, appUrl: settings.appUrl, ...values }), { template, userId });
   };
 
-  const notice = (template: TemplateName, to: string, values: { newEmail?: string } = {}, userId?: string) => {
+  const onceInAWhile = (template: 'signup-exists' | 'email-taken-notice', to: string, userId?: string) => {
     if (noticed.has(`${template}:${to}`)) return;
     noticed.set(`${template}:${to}`, true);
-    send(template, to, values, userId);
+    send(template, to, {}, userId);
   };
 
   /** A new link (older ones of the same purpose stop working); mailed with `template`. */
-  const issueLink = async (user: User, purpose: LinkPurpose, to: string, template: TemplateName, values: { newEmail?: string } = {}) => {
+  const issueLink = async (
+    user: User,
+    purpose: LinkPurpose,
+    to: string,
+    template: TemplateName,
+    values: { newEmail?: string; passwordStamp?: string } = {},
+  ) => {
     const token = randomBytes(32).toString('base64url');
     const now = clock.now();
     const ttl = purpose === 'reset' ? settings.resetTtlMs : settings.verifyTtlMs;
-    await links.issue({ tokenHash: sha256(token), userId: user.id, purpose, email: to, now, expiresAt: now + ttl });
+    const { passwordStamp = null, ...mailed } = values;
+    await links.issue({ tokenHash: sha256(token), userId: user.id, purpose, email: to, now, expiresAt: now + ttl, passwordStamp });
     const link = `${settings.appUrl}/${PAGE_OF[purpose]}?token=${token}`;
     // Development without a mail server: the link is in the log too, so `npm start` is enough to try every flow.
     if (settings.logLinks) logger.info({ userId: user.id, link }, `${template} link (development: also in the outbox)`);
-    send(template, to, { ...values, link, expiresIn: humanDuration(ttl) }, user.id);
+    send(template, to, { ...mailed, link, expiresIn: humanDuration(ttl) }, user.id);
   };
 
   const sendVerification = async (user: User, client: ClientInfo) => {
@@ -84,7 +104,7 @@ export function createAccountEmailService(deps: {
     /** A signup with an address that has an account: its owner hears of it (no link). */
     async signupTaken(email: string): Promise<void> {
       const owner = await users.findByEmail(email);
-      notice('signup-exists', email, {}, owner?.id);
+      onceInAWhile('signup-exists', email, owner?.id);
     },
 
     /** POST verify/request: a new link if the account exists and is unverified; silent otherwise. */
@@ -113,7 +133,10 @@ export function createAccountEmailService(deps: {
 
     /**
      * Sets a new password from a reset link: the password is checked before the link is spent,
-     * every session of the user ends, the address counts as verified (the link reached it).
+     * every session of the user ends (and with them every other pending link: endSessions), the
+     * address counts as verified (the link reached it). An account whose address was never
+     * verified also loses its second factors: whoever set them up may have signed up with
+     * somebody else's address, and the mailbox's owner must get the account back.
      */
     async reset(token: string, newPassword: string, client = NO_CLIENT): Promise<void> {
       const hash = sha256(token);
@@ -127,32 +150,51 @@ export function createAccountEmailService(deps: {
       const link = await links.consume(hash, 'reset', clock.now());
       if (!link) throw invalidLink(); // spent by a concurrent request meanwhile
       await users.updatePasswordHash(link.userId, passwordHash, clock.now());
+      const factorsRemoved = !found.user.emailVerified && (await deps.removeSecondFactors(link.userId, client));
       const ended = await deps.endSessions({ userId: link.userId }, 'password_reset');
       await users.markEmailVerified(link.userId, link.email, clock.now());
-      await links.retire(link.userId, ['reset'], clock.now());
-      await audit.record({ type: 'password.reset', userId: link.userId, ...client, details: { sessionsEnded: ended.length } });
-      notice('password-changed', found.user.email, {}, link.userId);
+      await audit.record({
+        type: 'password.reset',
+        userId: link.userId,
+        ...client,
+        details: { sessionsEnded: ended.length, secondFactorsRemoved: factorsRemoved },
+      });
+      notices.send(factorsRemoved ? 'password-reset-factors-removed' : 'password-changed', found.user);
     },
 
     /**
-     * POST email/change, once the current password is confirmed: a link to the new address and
-     * a notice to the old one. An address another account has gets that owner a notice instead,
-     * and the caller the same answer.
+     * POST email/change, once the caller has proved it is them (recent-auth.ts): the old address
+     * always gets the same notice, whether or not the new one is taken, so the notice tells an
+     * attacker nothing. A free address gets a link, stamped with the password hash of now: a
+     * password change or reset by the owner kills it. A taken one gets its owner a notice instead.
      */
     async requestChange(user: User, newEmail: string, client = NO_CLIENT): Promise<void> {
+      const found = await users.findCredentialsById(user.id);
+      if (!found) return;
       const owner = await users.findByEmail(newEmail);
-      if (owner) notice('email-taken-notice', newEmail, {}, owner.id);
-      else {
-        await issueLink(user, 'change', newEmail, 'confirm-email-change', { newEmail });
-        notice('email-change-notice', user.email, { newEmail }, user.id);
-      }
+      if (owner) onceInAWhile('email-taken-notice', newEmail, owner.id);
+      else await issueLink(user, 'change', newEmail, 'confirm-email-change', { newEmail, passwordStamp: sha256(found.passwordHash) });
+      notices.send('email-change-notice', found.user, { newEmail });
       await audit.record({ type: 'email.change_requested', userId: user.id, ...client, details: { taken: Boolean(owner) } });
     },
 
+    /**
+     * Moves the account to the link's address, only while the account is enabled and still has
+     * the password it had when the change was asked for. The old address is told.
+     */
     async confirmChange(token: string, client = NO_CLIENT): Promise<User> {
       const link = await links.consume(sha256(token), 'change', clock.now());
       if (!link) throw invalidLink();
-      const before = await users.findById(link.userId);
+      const before = await users.findCredentialsById(link.userId);
+      if (!before || before.user.disabled || link.passwordStamp !== sha256(before.passwordHash)) {
+        await audit.record({
+          type: 'email.change_refused',
+          userId: link.userId,
+          ...client,
+          details: { disabled: Boolean(before?.user.disabled) },
+        });
+        throw invalidLink();
+      }
       let user: User | undefined;
       try {
         user = await users.changeEmail(link.userId, link.email, clock.now());
@@ -160,10 +202,11 @@ export function createAccountEmailService(deps: {
         if (error instanceof EmailTakenError) throw emailTaken();
         throw error;
       }
-      if (!user || !before) throw invalidLink();
+      if (!user) throw invalidLink();
       // Links mailed to the old address (a reset, say) must not outlive the move.
       await links.retire(user.id, ['reset', 'verify', 'change'], clock.now());
-      await audit.record({ type: 'email.changed', userId: user.id, ...client, details: { from: before.email, to: user.email } });
+      await audit.record({ type: 'email.changed', userId: user.id, ...client, details: { from: before.user.email, to: user.email } });
+      notices.send('email-changed-notice', before.user, { newEmail: user.email });
       return user;
     },
 

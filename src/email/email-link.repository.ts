@@ -4,12 +4,22 @@ import type { LinkPurpose } from './email-link.table.ts';
 export interface LinkRow {
   userId: string;
   email: string;
+  /** For 'change' links: SHA-256 of the password hash when it was asked for. */
+  passwordStamp: string | null;
 }
 
 export function createEmailLinkRepository(db: Db) {
   return {
     /** Stores a new link; the user's earlier unused links of the same purpose stop working. */
-    async issue(row: { tokenHash: string; userId: string; purpose: LinkPurpose; email: string; now: number; expiresAt: number }) {
+    async issue(row: {
+      tokenHash: string;
+      userId: string;
+      purpose: LinkPurpose;
+      email: string;
+      now: number;
+      expiresAt: number;
+      passwordStamp?: string | null;
+    }) {
       await db.transaction().execute(async (trx) => {
         await trx
           .updateTable('emailLinks')
@@ -29,6 +39,7 @@ export function createEmailLinkRepository(db: Db) {
             createdAt: row.now,
             expiresAt: row.expiresAt,
             usedAt: null,
+            passwordStamp: row.passwordStamp ?? null,
           })
           .execute();
       });
@@ -38,7 +49,7 @@ export function createEmailLinkRepository(db: Db) {
     find: (tokenHash: string, purpose: LinkPurpose, now: number): Promise<LinkRow | undefined> =>
       db
         .selectFrom('emailLinks')
-        .select(['userId', 'email'])
+        .select(['userId', 'email', 'passwordStamp'])
         .where('tokenHash', '=', tokenHash)
         .where('purpose', '=', purpose)
         .where('usedAt', 'is', null)
@@ -54,7 +65,7 @@ export function createEmailLinkRepository(db: Db) {
         .where('purpose', '=', purpose)
         .where('usedAt', 'is', null)
         .where('expiresAt', '>', now)
-        .returning(['userId', 'email'])
+        .returning(['userId', 'email', 'passwordStamp'])
         .executeTakeFirst(),
 
     /** Every unused link of a user's purposes ends (after a password reset, say). */

@@ -10,4 +10,6 @@ export interface EmailLinkTable {
   createdAt: number;
   expiresAt: number;
   usedAt: number | null;
+  /** For 'change': SHA-256 of the password hash when the change was asked for (it confirms only while that still holds). */
+  passwordStamp: string | null;
 }

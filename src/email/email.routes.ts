@@ -4,15 +4,16 @@ import { validationFailed } from '../lib/errors.ts';
 import { endpoint, type Endpoint } from '../http/endpoint.ts';
 import type { MailDelivery } from '../mail/delivery.ts';
 import { UserResponse } from '../users/user.schemas.ts';
-import { toPublicUser, type User } from '../users/user.ts';
+import { toPublicUser } from '../users/user.ts';
 import type { ClientInfo } from '../lib/client-info.ts';
+import type { RecentAuth } from '../auth/recent-auth.ts';
 import type { AccountEmailService } from './account-email.service.ts';
 import { Accepted, EmailBody, EmailChangeBody, LinkBody, ResetBody } from './email.schemas.ts';
 
 export interface EmailRoutesDeps {
   accountEmail: AccountEmailService;
-  /** The current-password check (auth/credentials.service.ts), throttled as at login. */
-  credentials: { confirmPassword(userId: string, password: string, client: ClientInfo): Promise<User> };
+  /** Recent authentication (auth/recent-auth.ts): the current password, throttled as at login. */
+  recentAuth: RecentAuth;
   mail: MailDelivery;
   /** Per client address and per target address, on the endpoints that send mail. */
   mailLimits: RequestHandler[];
@@ -22,7 +23,7 @@ const ACCEPTED = { status: 'accepted' } as const;
 
 /** Email verification, password reset and email change (links by mail; pages in pages.routes.ts). */
 export function emailEndpoints(deps: EmailRoutesDeps): Endpoint[] {
-  const { accountEmail, credentials, mail, mailLimits } = deps;
+  const { accountEmail, recentAuth, mail, mailLimits } = deps;
 
   /**
    * An endpoint that may mail an address: always `202` with one body, the lookup and the mail
@@ -95,14 +96,14 @@ export function emailEndpoints(deps: EmailRoutesDeps): Endpoint[] {
       operationId: 'requestEmailChange',
       summary: 'Change the account’s address: a link goes to the new one, a notice to the old one',
       description:
-        'The current password is checked (and throttled) as at login. An address that has another account gets the same `202`; its owner gets a notice, no link.',
+        'Needs recent authentication: `currentPassword` (wrong: `401 invalid_credentials`, throttled as at login; missing: `401 reauth_required`). The old address always gets the same notice. An address that has another account gets the same `202`; its owner gets a notice, no link. The link confirms only while the account is enabled and has the same password: a password change or reset, logout-all, a disable or an admin MFA reset retire it.',
       access: 'bearer',
       body: EmailChangeBody,
       use: mailLimits,
-      responses: { 202: { schema: Accepted, description: 'Accepted' }, errors: ['invalid_credentials', 'rate_limited'] },
+      responses: { 202: { schema: Accepted, description: 'Accepted' }, errors: ['invalid_credentials', 'reauth_required', 'rate_limited'] },
       async handler({ auth, body, req, res }) {
         const client = clientInfo(req);
-        const user = await credentials.confirmPassword(auth.sub, body.currentPassword, client);
+        const user = await recentAuth.confirm({ userId: auth.sub, authTime: auth.auth_time }, body.currentPassword, client);
         if (body.newEmail === user.email) throw validationFailed([{ path: 'newEmail', message: 'This is already your address.' }]);
         res.status(202).json(ACCEPTED);
         // After the answer: a taken address (a notice, no link) must not answer faster than a free one.

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Email, NewPassword } from '../users/user.schemas.ts';
 import { PASSWORD_MAX } from '../users/password-rules.ts';
+import { CurrentPassword } from '../http/common-schemas.ts';
 
 /** A link's token as the page reads it from the query string; anything else is simply not found. */
 const LinkToken = z.string().min(1).max(256).meta({ description: 'The `token` of the link in the mail.' });
@@ -21,7 +22,7 @@ export const ResetBody = z
       .meta(NewPassword.meta() ?? {}),
   })
   .meta({ id: 'ResetBody' });
-export const EmailChangeBody = z.object({ newEmail: Email, currentPassword: z.string().min(1).max(1024) }).meta({ id: 'EmailChangeBody' });
+export const EmailChangeBody = z.object({ newEmail: Email, currentPassword: CurrentPassword }).meta({ id: 'EmailChangeBody' });
 
 export const Accepted = z
   .object({ status: z.literal('accepted') })

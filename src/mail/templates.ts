@@ -93,6 +93,65 @@ const BUILT_IN = {
         p('Nothing has changed; if it was you, log in with this address instead.'),
     ),
   },
+  'email-changed-notice': {
+    subject: 'Your account’s email address was changed',
+    text: 'The address of your account was changed from {{email}} to {{newEmail}}. Mail about the account now goes there. If it was not you, contact us at once.\n',
+    html: page(
+      'Your account’s email address was changed',
+      p('The address of your account was changed from <strong>{{email}}</strong> to <strong>{{newEmail}}</strong>.') +
+        p('Mail about the account now goes there. If it was not you, contact us at once.'),
+    ),
+  },
+  'password-change-notice': {
+    subject: 'Your password was changed',
+    text: 'The password of {{email}} was just changed, and every other session was logged out. If it was not you, reset your password at once from the login page.\n',
+    html: page(
+      'Your password was changed',
+      p('The password of <strong>{{email}}</strong> was just changed, and every other session was logged out.') +
+        p('If it was not you, reset your password at once from the login page.'),
+    ),
+  },
+  'password-reset-factors-removed': {
+    subject: 'Your password was reset and two-factor authentication removed',
+    text: 'The password of {{email}} was just reset, and every session was logged out. The address had never been confirmed, so the two-factor authentication set up on the account was removed: whoever set it up may not have been you. Set it up again once you are logged in. If the reset was not you, reset the password again at once and contact us.\n',
+    html: page(
+      'Your password was reset and two-factor authentication removed',
+      p('The password of <strong>{{email}}</strong> was just reset, and every session was logged out.') +
+        p(
+          'The address had never been confirmed, so the two-factor authentication set up on the account was removed: whoever set it up may not have been you. Set it up again once you are logged in.',
+        ) +
+        p('If the reset was not you, reset the password again at once and contact us.'),
+    ),
+  },
+  'mfa-enabled-notice': {
+    subject: 'Two-factor authentication was turned on',
+    text: 'Two-factor authentication was just turned on for {{email}}: logging in now needs a code from an authenticator app. If it was not you, reset your password at once and contact us.\n',
+    html: page(
+      'Two-factor authentication was turned on',
+      p(
+        'Two-factor authentication was just turned on for <strong>{{email}}</strong>: logging in now needs a code from an authenticator app.',
+      ) + p('If it was not you, reset your password at once and contact us.'),
+    ),
+  },
+  'mfa-disabled-notice': {
+    subject: 'Two-factor authentication was turned off',
+    text: 'Two-factor authentication was just turned off for {{email}}: logging in needs the password alone. If it was not you, reset your password at once and contact us.\n',
+    html: page(
+      'Two-factor authentication was turned off',
+      p('Two-factor authentication was just turned off for <strong>{{email}}</strong>: logging in needs the password alone.') +
+        p('If it was not you, reset your password at once and contact us.'),
+    ),
+  },
+  'mfa-reset-notice': {
+    subject: 'An administrator removed your two-factor authentication',
+    text: 'An administrator removed the two-factor authentication of {{email}} and logged out every session: logging in needs the password alone until you set it up again. If you did not ask for this, contact us at once.\n',
+    html: page(
+      'An administrator removed your two-factor authentication',
+      p(
+        'An administrator removed the two-factor authentication of <strong>{{email}}</strong> and logged out every session: logging in needs the password alone until you set it up again.',
+      ) + p('If you did not ask for this, contact us at once.'),
+    ),
+  },
 } satisfies Record<string, Template>;
 
 export type TemplateName = keyof typeof BUILT_IN;

@@ -4,13 +4,16 @@ import { noStore, sendTokens } from '../auth/token-response.ts';
 import type { Config } from '../config/config.ts';
 import { clientInfo } from '../http/client-info.ts';
 import type { Csrf } from '../http/csrf.ts';
-import { endpoint, type Endpoint } from '../http/endpoint.ts';
+import { endpoint, type Claims, type Endpoint } from '../http/endpoint.ts';
 import type { MfaLogin } from './mfa-login.service.ts';
-import { CodeBody, MfaVerifyBody, RecoveryCodesResponse, TotpSetupResponse } from './mfa.schemas.ts';
+import { CodeBody, MfaVerifyBody, RecoveryCodesResponse, StepUpBody, StepUpCodeBody, TotpSetupResponse } from './mfa.schemas.ts';
 import type { MfaService } from './mfa.service.ts';
 import { qrCodeSvg } from './qr-code.ts';
 
 const UserParams = z.object({ id: z.string().min(1).max(64) });
+
+/** The signed-in caller as the MFA service sees it: the user, the session that stays, the token's `auth_time`. */
+const caller = (auth: Claims) => ({ userId: auth.sub, sessionId: auth.sid, authTime: auth.auth_time });
 
 /** TOTP enrolment, recovery codes, the second step of login, and the admin reset. */
 export function mfaEndpoints(deps: { config: Config; csrf: Csrf; mfa: MfaService; mfaLogin: MfaLogin }): Endpoint[] {
@@ -22,14 +25,15 @@ export function mfaEndpoints(deps: { config: Config; csrf: Csrf; mfa: MfaService
       operationId: 'mfaTotpSetup',
       summary: 'Start setting up an authenticator app (not active until confirmed)',
       description:
-        'A new TOTP secret (RFC 6238: SHA-1, 6 digits, 30 s; issuer MFA_ISSUER), its otpauth:// URL and that URL as a QR code (SVG). Calling it again before confirming replaces the pending secret. `400 validation_failed` when MFA is already on.',
+        'A new TOTP secret (RFC 6238: SHA-1, 6 digits, 30 s; issuer MFA_ISSUER), its otpauth:// URL and that URL as a QR code (SVG). Calling it again before confirming replaces the pending secret. Needs recent authentication: `currentPassword` (wrong: `401 invalid_credentials`, throttled as login; missing: `401 reauth_required`). `403 email_unverified` with REQUIRE_EMAIL_VERIFICATION and an unverified address; `400 validation_failed` when MFA is already on.',
       access: 'bearer',
+      body: StepUpBody,
       responses: {
         200: { schema: TotpSetupResponse, description: 'The pending secret', headers: ['Cache-Control'] },
-        errors: ['validation_failed'],
+        errors: ['validation_failed', 'reauth_required', 'invalid_credentials', 'email_unverified', 'rate_limited'],
       },
-      async handler({ auth, req, res }) {
-        const pending = await mfa.setup(auth.sub, clientInfo(req));
+      async handler({ auth, body, req, res }) {
+        const pending = await mfa.setup(caller(auth), body.currentPassword, clientInfo(req));
         noStore(res);
         res.json({ ...pending, qrCodeSvg: await qrCodeSvg(pending.otpauthUrl) });
       },
@@ -41,15 +45,15 @@ export function mfaEndpoints(deps: { config: Config; csrf: Csrf; mfa: MfaService
       operationId: 'mfaTotpConfirm',
       summary: 'Turn MFA on with a first code from the app; returns 10 recovery codes',
       description:
-        'Every other session of the user ends (this one stays). A wrong code is `400 invalid_mfa_code`, counted by the account throttle.',
+        'Every other session of the user ends (this one stays) and the account’s address gets a notice. Needs recent authentication, as setup. A wrong code is `400 invalid_mfa_code`, counted by the account throttle.',
       access: 'bearer',
-      body: CodeBody,
+      body: StepUpCodeBody,
       responses: {
         200: { schema: RecoveryCodesResponse, description: 'MFA is on; the recovery codes, shown once', headers: ['Cache-Control'] },
-        errors: ['invalid_mfa_code'],
+        errors: ['invalid_mfa_code', 'reauth_required', 'invalid_credentials', 'email_unverified', 'rate_limited'],
       },
       async handler({ auth, body, req, res }) {
-        const result = await mfa.confirm({ userId: auth.sub, sessionId: auth.sid }, body.code, clientInfo(req));
+        const result = await mfa.confirm(caller(auth), body.code, body.currentPassword, clientInfo(req));
         noStore(res);
         res.json(result);
       },
@@ -65,7 +69,7 @@ export function mfaEndpoints(deps: { config: Config; csrf: Csrf; mfa: MfaService
       body: CodeBody,
       responses: { 204: { description: 'MFA is off' }, errors: ['invalid_mfa_code'] },
       async handler({ auth, body, req, res }) {
-        await mfa.disable({ userId: auth.sub, sessionId: auth.sid }, body.code, clientInfo(req));
+        await mfa.disable(caller(auth), body.code, clientInfo(req));
         res.status(204).end();
       },
     }),
@@ -75,15 +79,16 @@ export function mfaEndpoints(deps: { config: Config; csrf: Csrf; mfa: MfaService
       path: '/api/auth/mfa/recovery-codes',
       operationId: 'mfaRecoveryCodes',
       summary: 'A new set of recovery codes, with a TOTP or recovery code; the old set stops working',
-      description: 'Every other session of the user ends. A wrong code is `400 invalid_mfa_code`, counted by the account throttle.',
+      description:
+        'Every other session of the user ends. Needs recent authentication (`currentPassword`; missing: `401 reauth_required`) and a code. A wrong code is `400 invalid_mfa_code`, counted by the account throttle.',
       access: 'bearer',
-      body: CodeBody,
+      body: StepUpCodeBody,
       responses: {
         200: { schema: RecoveryCodesResponse, description: 'The new codes, shown once', headers: ['Cache-Control'] },
-        errors: ['invalid_mfa_code'],
+        errors: ['invalid_mfa_code', 'reauth_required', 'invalid_credentials', 'rate_limited'],
       },
       async handler({ auth, body, req, res }) {
-        const result = await mfa.regenerateRecoveryCodes({ userId: auth.sub, sessionId: auth.sid }, body.code, clientInfo(req));
+        const result = await mfa.regenerateRecoveryCodes(caller(auth), body.code, body.currentPassword, clientInfo(req));
         noStore(res);
         res.json(result);
       },

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { canonicalRecoveryCode } from './recovery-codes.ts';
 import { TOTP_CODE } from './totp.ts';
+import { CurrentPassword } from '../http/common-schemas.ts';
 
 /** A 6-digit TOTP code or a recovery code; spaces are dropped (apps show `123 456`). */
 const Code = z
@@ -13,6 +14,9 @@ const Code = z
   .meta({ description: 'A 6-digit TOTP code, or a recovery code.', example: '123456' });
 
 export const CodeBody = z.object({ code: Code }).meta({ id: 'MfaCodeRequest' });
+
+export const StepUpBody = z.object({ currentPassword: CurrentPassword }).meta({ id: 'StepUpRequest' });
+export const StepUpCodeBody = z.object({ code: Code, currentPassword: CurrentPassword }).meta({ id: 'MfaStepUpCodeRequest' });
 
 export const MfaVerifyBody = z
   .object({

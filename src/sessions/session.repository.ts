@@ -6,7 +6,7 @@ import { createLiveTokens } from './live-token.ts';
 import { toUser } from '../users/user-row.ts';
 import type { User } from '../users/user.ts';
 import { createRotationQueries } from './rotation.repository.ts';
-import type { EndReason, Session } from './session.ts';
+import { RETIRES_EMAIL_LINKS, type EndReason, type Session } from './session.ts';
 
 const SESSION_COLUMNS = [
   'id',
@@ -19,9 +19,14 @@ const SESSION_COLUMNS = [
   'userAgent',
   'ip',
   'amr',
+  'authTime',
 ] as const;
 
-const toSession = (row: Omit<Session, 'amr'> & { amr: string }): Session => ({ ...row, amr: JSON.parse(row.amr) as string[] });
+const toSession = (row: Omit<Session, 'amr' | 'authTime'> & { amr: string; authTime: number | null }): Session => ({
+  ...row,
+  amr: JSON.parse(row.amr) as string[],
+  authTime: row.authTime ?? row.createdAt,
+});
 
 export interface NewSession {
   id: string;
@@ -33,6 +38,8 @@ export interface NewSession {
   ip: string | null;
   /** The methods the login proved (RFC 8176); `["pwd"]`, the column's default, when absent. */
   amr?: string[];
+  /** When the login proved its credential; `now` when absent. */
+  authTime?: number;
   tokenHash: string;
   tokenExpiresAt: number;
 }
@@ -62,6 +69,11 @@ export async function endSessionsWithin(
     // session about to begin: whatever ends all of a user's sessions (a password change or reset,
     // a disable, logout-all) ends it too.
     await trx.deleteFrom('mfaChallenges').where('userId', '=', target.userId).execute();
+    // In the same transaction as the end itself: no window in which the sessions are gone but a
+    // pending email change (an attacker's, say) could still be confirmed.
+    if (RETIRES_EMAIL_LINKS.has(reason)) {
+      await trx.updateTable('emailLinks').set({ usedAt: now }).where('userId', '=', target.userId).where('usedAt', 'is', null).execute();
+    }
   }
   const ids = (await query.returning('id').execute()).map((row) => row.id);
   await insertRevocations(
@@ -113,6 +125,7 @@ export function createSessionRepository(db: Db) {
             userAgent: input.userAgent,
             ip: input.ip,
             amr: JSON.stringify(input.amr ?? ['pwd']),
+            authTime: input.authTime ?? input.now,
           })
           .execute();
         await liveTokens.add(trx, {

@@ -13,4 +13,6 @@ export interface SessionTable {
   ip: string | null;
   /** JSON array of the methods the login proved (RFC 8176 `amr`), copied into each access token of the session. */
   amr: string;
+  /** When the session last proved a credential (epoch ms): `auth_time` in its access tokens. Null: sessions from before migration 0009. */
+  authTime: number | null;
 }

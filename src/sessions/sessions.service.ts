@@ -54,10 +54,15 @@ export function createSessionsService(deps: {
 }) {
   const { settings, clock, logger, users, sessions, accessTokens, refreshTokens, revocations, endSessions, audit } = deps;
 
-  const issue = (user: User, session: { id: string; amr: string[] }, refresh: { token: string; exp: number }): IssuedTokens => ({
+  const issue = (
+    user: User,
+    session: { id: string; amr: string[]; authTime: number },
+    refresh: { token: string; exp: number },
+  ): IssuedTokens => ({
     user,
     sessionId: session.id,
-    accessToken: accessTokens.sign({ sub: user.id, roles: user.roles, sid: session.id, amr: session.amr }).token,
+    accessToken: accessTokens.sign({ sub: user.id, roles: user.roles, sid: session.id, amr: session.amr, authTime: session.authTime })
+      .token,
     accessExpiresIn: accessTokens.ttlSeconds,
     refreshToken: refresh.token,
     refreshExpiresIn: Math.max(0, refresh.exp - Math.floor(clock.now() / 1000)),
@@ -117,6 +122,7 @@ export function createSessionsService(deps: {
         userAgent: client.userAgent,
         ip: client.ip,
         amr,
+        authTime: now,
         tokenHash: sha256(refresh.token),
         tokenExpiresAt: refresh.claims.exp * 1000,
       });
@@ -130,7 +136,7 @@ export function createSessionsService(deps: {
         throw accountDisabled();
       }
       await audit.record({ type: 'login.success', userId: current.id, ...client, details: { sessionId } });
-      return issue(current, { id: sessionId, amr }, { token: refresh.token, exp: refresh.claims.exp });
+      return issue(current, { id: sessionId, amr, authTime: now }, { token: refresh.token, exp: refresh.claims.exp });
     },
 
     /**

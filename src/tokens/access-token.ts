@@ -43,8 +43,14 @@ export function createAccessTokens(options: AccessTokenOptions) {
     verify: (token: string) => verifier.verify(token),
     cacheSize: () => verifier.cacheSize(),
 
-    /** `amr`: the methods the session's login proved (RFC 8176), `["pwd"]` unless told otherwise. */
-    sign(subject: { sub: string; roles: string[]; sid: string; amr?: string[] }): { token: string; claims: AccessClaims } {
+    /**
+     * `amr`: the methods the session's login proved (RFC 8176), `["pwd"]` unless told otherwise;
+     * `authTime` (epoch ms): when it proved them, now unless told otherwise.
+     */
+    sign(subject: { sub: string; roles: string[]; sid: string; amr?: string[]; authTime?: number }): {
+      token: string;
+      claims: AccessClaims;
+    } {
       const iat = Math.floor(clock.now() / 1000);
       const claims: AccessClaims = {
         iss: issuer,
@@ -53,6 +59,7 @@ export function createAccessTokens(options: AccessTokenOptions) {
         roles: subject.roles,
         sid: subject.sid,
         amr: subject.amr ?? ['pwd'],
+        auth_time: subject.authTime === undefined ? iat : Math.floor(subject.authTime / 1000),
         jti: newId(clock.now()),
         iat,
         exp: iat + ttlSeconds,

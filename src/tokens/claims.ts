@@ -15,6 +15,11 @@ export interface AccessClaims {
    * it existed (and the library's default `requiredClaims`) keep working.
    */
   amr?: string[];
+  /**
+   * When the session last proved a credential (seconds; RFC 9068 / OIDC): a refresh keeps it.
+   * Optional when verifying, for tokens issued before it existed.
+   */
+  auth_time?: number;
 }
 
 /**
@@ -56,6 +61,7 @@ export function isAccessClaims(payload: Record<string, unknown>): payload is Rec
     typeof payload.iat === 'number' &&
     typeof payload.exp === 'number' &&
     isStringList(payload.roles) &&
-    (payload.amr === undefined || isStringList(payload.amr))
+    (payload.amr === undefined || isStringList(payload.amr)) &&
+    (payload.auth_time === undefined || typeof payload.auth_time === 'number')
   );
 }

@@ -34,6 +34,14 @@ export interface PasswordCheck {
   needsRehash: boolean;
 }
 
+/**
+ * The stored hash of an account that has no password (one created through another way to sign
+ * in): no password verifies against it, and recent authentication falls back to `auth_time`.
+ */
+export const NO_PASSWORD = '';
+
+export const hasPassword = (storedHash: string): boolean => storedHash !== NO_PASSWORD;
+
 /** Verifies argon2 hashes and, for users imported from older apps, bcrypt ones. */
 export async function verifyPassword(storedHash: string, password: string): Promise<PasswordCheck> {
   if (BCRYPT_PREFIX.test(storedHash)) {

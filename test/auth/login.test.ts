@@ -112,7 +112,9 @@ describe('POST /api/auth/login', () => {
       expect((payload.sid as string).length).toBeGreaterThan(0);
       // RFC 8176: a password-only login (v2: ["pwd", "otp"] after a second factor, test/mfa/).
       expect(payload.amr).toEqual(['pwd']);
-      expect(Object.keys(payload).sort()).toEqual(['amr', 'aud', 'exp', 'iat', 'iss', 'jti', 'roles', 'sid', 'sub']);
+      // v3: when the session proved its credential (RFC 9068 / OIDC), the login itself here.
+      expect(payload.auth_time).toBe(payload.iat);
+      expect(Object.keys(payload).sort()).toEqual(['amr', 'aud', 'auth_time', 'exp', 'iat', 'iss', 'jti', 'roles', 'sid', 'sub']);
     });
 
     it('advertises the signing key in the JWKS', async () => {

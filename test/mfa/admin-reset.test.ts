@@ -32,7 +32,10 @@ describe('POST /api/admin/users/:id/mfa/reset', () => {
     expect(login.body.user.mfaEnabled).toBe(false);
     expect(jwtPayload(login.body.accessToken).amr).toEqual(['pwd']);
     // The old recovery codes are gone with it; the user may enrol again.
-    const again = await request(t.app).post('/api/auth/mfa/totp/setup').set(bearer(login.body.accessToken));
+    const again = await request(t.app)
+      .post('/api/auth/mfa/totp/setup')
+      .set(bearer(login.body.accessToken))
+      .send({ currentPassword: PASSWORD });
     expect(again.status).toBe(200);
     expect(again.body.secret).not.toBe(user.secret);
 

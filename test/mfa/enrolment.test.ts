@@ -39,14 +39,14 @@ describe('MFA enrolment and the two-step login', () => {
     const wrong = await request(t.app)
       .post('/api/auth/mfa/totp/confirm')
       .set(bearer(user.accessToken))
-      .send({ code: wrongCode(secret, t.clock.now()) });
+      .send({ code: wrongCode(secret, t.clock.now()), currentPassword: PASSWORD });
     expectProblem(wrong, 400, 'invalid_mfa_code');
     expect(wrong.headers['www-authenticate']).toBeUndefined(); // a signed-in mistake, not a failed sign-in
 
     const confirmed = await request(t.app)
       .post('/api/auth/mfa/totp/confirm')
       .set(bearer(user.accessToken))
-      .send({ code: currentCode(secret, t.clock) });
+      .send({ code: currentCode(secret, t.clock), currentPassword: PASSWORD });
     expect(confirmed.status).toBe(200);
     expect(Object.keys(confirmed.body)).toEqual(['recoveryCodes']);
     expect(confirmed.body.recoveryCodes).toHaveLength(10);
@@ -92,12 +92,12 @@ describe('MFA enrolment and the two-step login', () => {
     const stale = await request(t.app)
       .post('/api/auth/mfa/totp/confirm')
       .set(bearer(user.accessToken))
-      .send({ code: currentCode(a, t.clock) });
+      .send({ code: currentCode(a, t.clock), currentPassword: PASSWORD });
     if (currentCode(a, t.clock) !== currentCode(b, t.clock)) expectProblem(stale, 400, 'invalid_mfa_code');
     const fresh = await request(t.app)
       .post('/api/auth/mfa/totp/confirm')
       .set(bearer(user.accessToken))
-      .send({ code: currentCode(b, t.clock) });
+      .send({ code: currentCode(b, t.clock), currentPassword: PASSWORD });
     expect(fresh.status).toBe(200);
   });
 
@@ -109,7 +109,7 @@ describe('MFA enrolment and the two-step login', () => {
     const confirm = await request(t.app)
       .post('/api/auth/mfa/totp/confirm')
       .set(bearer(user.accessToken))
-      .send({ code: currentCode(user.secret, t.clock) });
+      .send({ code: currentCode(user.secret, t.clock), currentPassword: PASSWORD });
     expectValidationFailed(confirm);
     expect(confirm.body.detail).toMatch(/already on/);
   });
@@ -121,7 +121,7 @@ describe('MFA enrolment and the two-step login', () => {
       ['delete', '/api/auth/mfa/totp'],
       ['post', '/api/auth/mfa/recovery-codes'],
     ] as const) {
-      const res = await request(t.app)[method](path).set(bearer(user.accessToken)).send({ code: '123456' });
+      const res = await request(t.app)[method](path).set(bearer(user.accessToken)).send({ code: '123456', currentPassword: PASSWORD });
       expectValidationFailed(res);
       expect(res.body.detail).toMatch(/not on/);
     }
@@ -177,7 +177,7 @@ describe('MFA enrolment and the two-step login', () => {
     const confirmed = await request(t.app)
       .post('/api/auth/mfa/totp/confirm')
       .set(bearer(user.accessToken))
-      .send({ code: currentCode(secret, t.clock) });
+      .send({ code: currentCode(secret, t.clock), currentPassword: PASSWORD });
     expect(confirmed.status).toBe(200);
     expectProblem(await me(t, other.body.accessToken), 401, 'token_revoked');
     const refreshed = await request(t.app).post('/api/auth/refresh').send({ refreshToken: other.body.refreshToken });

@@ -51,7 +51,7 @@ describe('the second step of a login', () => {
     const fresh = await request(t.app)
       .post('/api/auth/mfa/recovery-codes')
       .set(bearer(user.accessToken))
-      .send({ code: currentCode(user.secret, t.clock) });
+      .send({ code: currentCode(user.secret, t.clock), currentPassword: PASSWORD });
     expect(fresh.status).toBe(200);
     expect(fresh.body.recoveryCodes).toHaveLength(10);
     expect(fresh.body.recoveryCodes).not.toContain(user.recoveryCodes[1]);

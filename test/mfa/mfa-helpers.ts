@@ -25,8 +25,9 @@ export const currentCode = (secret: string, clock: FakeClock): string => codeAt(
 
 export const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
 
-/** POST /api/auth/mfa/totp/setup. */
-export const setup = (app: Express, accessToken: string) => request(app).post('/api/auth/mfa/totp/setup').set(bearer(accessToken));
+/** POST /api/auth/mfa/totp/setup, with the current password (recent authentication) unless told otherwise. */
+export const setup = (app: Express, accessToken: string, body: { currentPassword?: string } = { currentPassword: PASSWORD }) =>
+  request(app).post('/api/auth/mfa/totp/setup').set(bearer(accessToken)).send(body);
 
 /** A user with MFA on: signs up, logs in, sets up and confirms; the clock moves one step on, so the next code is fresh. */
 export async function enrolledUser(t: TestApp, app: Express = t.app) {
@@ -37,7 +38,7 @@ export async function enrolledUser(t: TestApp, app: Express = t.app) {
   const confirmed = await request(app)
     .post('/api/auth/mfa/totp/confirm')
     .set(bearer(session.accessToken))
-    .send({ code: currentCode(secret, t.clock) });
+    .send({ code: currentCode(secret, t.clock), currentPassword: PASSWORD });
   expect(confirmed.status, JSON.stringify(confirmed.body)).toBe(200);
   t.clock.advance(STEP_MS);
   return { ...session, secret, recoveryCodes: confirmed.body.recoveryCodes as string[] };
