@@ -30,8 +30,8 @@ export const setup = (app: Express, accessToken: string, body: { currentPassword
   request(app).post('/api/auth/mfa/totp/setup').set(bearer(accessToken)).send(body);
 
 /** A user with MFA on: signs up, logs in, sets up and confirms; the clock moves one step on, so the next code is fresh. */
-export async function enrolledUser(t: TestApp, app: Express = t.app) {
-  const session = await signupAndLogin(app);
+export async function enrolledUser(t: TestApp, app: Express = t.app, email?: string) {
+  const session = await signupAndLogin(app, email);
   const pending = await setup(app, session.accessToken);
   expect(pending.status, JSON.stringify(pending.body)).toBe(200);
   const secret = pending.body.secret as string;
