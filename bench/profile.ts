@@ -57,6 +57,7 @@ const server = await startServer({
   readyText: 'tessera listening',
   env: {
     NODE_ENV: 'production',
+    APP_URL: 'https://auth.example.com',
     JWT_REFRESH_SECRET: newSecret(),
     KEY_ENCRYPTION_SECRET: newSecret(),
     DATA_DIR: work,

@@ -40,6 +40,7 @@ const BENCH_METRICS_TOKEN = 'bench-metrics-token-0123456789';
 /** Tessera's environment in the bench (the server's, and the CLI's on the same database). */
 const tesseraEnv = (databaseUrl: string): Record<string, string> => ({
   NODE_ENV: 'production',
+  APP_URL: 'https://auth.example.com',
   JWT_REFRESH_SECRET: secrets.refresh,
   KEY_ENCRYPTION_SECRET: secrets.keyEncryption,
   DATA_DIR: work,

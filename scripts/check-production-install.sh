@@ -20,7 +20,7 @@ cp -r package.json package-lock.json bin dist scripts "$prod"/
 [ ! -e "$prod/node_modules/typescript" ] && [ ! -e "$prod/node_modules/tsx" ] || { echo "dev dependencies were installed" >&2; exit 1; }
 
 port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
-export NODE_ENV=production PORT="$port" DATA_DIR="$data" DATABASE_URL="sqlite:$data/tessera.db" \
+export NODE_ENV=production PORT="$port" DATA_DIR="$data" DATABASE_URL="sqlite:$data/tessera.db" APP_URL=https://auth.example.com \
   JWT_REFRESH_SECRET="$(node -e 'console.log(require("crypto").randomBytes(48).toString("base64"))')" \
   KEY_ENCRYPTION_SECRET="$(node -e 'console.log(require("crypto").randomBytes(48).toString("base64"))')" \
   LOG_LEVEL=info

@@ -18,12 +18,30 @@ const HOW_TO_MAKE_A_SECRET = 'set it to at least 32 random bytes, e.g. `openssl 
 const required = (name: SecretName) => `${name} is required when NODE_ENV=production: ${HOW_TO_MAKE_A_SECRET}`;
 
 /**
+ * Links in mails carry single-use tokens (a password reset's among them) to APP_URL. Production
+ * without one mailed http://localhost links without a word (red-team finding 8), and an http://
+ * one sends those tokens in clear; development keeps the localhost default.
+ */
+function appUrlProblem(env: string | undefined, appUrl: string | undefined): string | undefined {
+  if (env !== 'production') return undefined;
+  if (!appUrl) {
+    return 'APP_URL is required when NODE_ENV=production: the links in mails would point at http://localhost; set it to the https:// address of Tessera or of your app, e.g. https://auth.example.com';
+  }
+  if (!appUrl.startsWith('https://')) {
+    return 'APP_URL must be an https:// URL when NODE_ENV=production: the links in mails carry single-use tokens, e.g. https://auth.example.com';
+  }
+  return undefined;
+}
+
+/**
  * The checks that involve more than one setting, or whose message the contract fixes. Each
  * problem is collected, not thrown, so an operator sees every one in a single run.
  */
 function check(s: Settings, problems: string[], warnings: string[]): void {
   if (s.jwt.accessTtl < 1) problems.push('JWT_EXPIRES_IN must be at least 1s');
   if (s.jwt.refreshTtl < 1) problems.push('JWT_REFRESH_EXPIRES_IN must be at least 1s');
+  const appUrl = appUrlProblem(s.env, s.appUrl);
+  if (appUrl) problems.push(appUrl);
   if ((s.admin.email === undefined) !== (s.admin.password === undefined)) {
     problems.push('ADMIN_EMAIL and ADMIN_PASSWORD must be set together');
   }
@@ -83,10 +101,14 @@ export function loadConfig(env: RawEnv) {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     const problems = describeIssues(parsed.error);
-    // The secrets production requires are reported in the same run as the other mistakes.
+    // The settings production requires are reported in the same run as the other mistakes.
     if (env.NODE_ENV === 'production') {
       for (const name of ['JWT_REFRESH_SECRET', 'KEY_ENCRYPTION_SECRET'] as const)
         if (!env[name] && !(name === 'KEY_ENCRYPTION_SECRET' && env.JWT_SECRET)) problems.push(required(name));
+      const appUrl = parsed.error.issues.some((issue) => issue.path[0] === 'APP_URL')
+        ? undefined
+        : appUrlProblem(env.NODE_ENV, env.APP_URL);
+      if (appUrl) problems.push(appUrl);
     }
     throw configError(problems);
   }

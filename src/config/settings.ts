@@ -206,8 +206,9 @@ export const settings = {
   appUrl: setting({
     env: 'APP_URL',
     type: text.refine((url) => /^https?:\/\//.test(url) && URL.canParse(url), 'must be an http(s) URL'),
-    readme: '`http://localhost:<PORT>`',
-    meaning: 'base of the links in mails (`/verify-email`, `/reset-password`, `/confirm-email` are served by Tessera)',
+    readme: '`http://localhost:<PORT>` (not in production)',
+    meaning:
+      'base of the links in mails (`/verify-email`, `/reset-password`, `/confirm-email` are served by Tessera); production refuses to start without an `https://` one',
   }),
   requireEmailVerification: setting({
     env: 'REQUIRE_EMAIL_VERIFICATION',

@@ -16,22 +16,38 @@ const messageOf = (env: Record<string, string>): string => {
 };
 
 describe('start-up reports every configuration problem at once', () => {
-  it('production without its two secrets names both, with the fix, in one message', () => {
+  it('production without its two secrets and APP_URL names all three, with the fix, in one message', () => {
     const message = messageOf({ NODE_ENV: 'production' });
-    expect(message).toMatch(/2 problems/);
+    expect(message).toMatch(/3 problems/);
     expect(message).toMatch(/JWT_REFRESH_SECRET is required when NODE_ENV=production: set it to at least 32 random bytes/);
     expect(message).toMatch(/KEY_ENCRYPTION_SECRET is required/);
+    expect(message).toMatch(/APP_URL is required when NODE_ENV=production: .*https:\/\//);
   });
 
-  it('malformed values and missing production secrets come together', () => {
+  it('malformed values and missing production settings come together', () => {
     const message = messageOf({ NODE_ENV: 'production', PORT: 'eighty', JWT_EXPIRES_IN: 'soon', CORS_ORIGINS: '*' });
-    for (const name of ['PORT', 'JWT_EXPIRES_IN', 'JWT_REFRESH_SECRET', 'KEY_ENCRYPTION_SECRET']) expect(message).toContain(name);
-    expect(message.split('\n').filter((line) => line.startsWith('  - ')).length).toBeGreaterThanOrEqual(4);
+    for (const name of ['PORT', 'JWT_EXPIRES_IN', 'JWT_REFRESH_SECRET', 'KEY_ENCRYPTION_SECRET', 'APP_URL'])
+      expect(message).toContain(name);
+    expect(message.split('\n').filter((line) => line.startsWith('  - ')).length).toBeGreaterThanOrEqual(5);
+  });
+
+  it('an http:// APP_URL in production is listed with the other problems', () => {
+    const message = messageOf({
+      NODE_ENV: 'production',
+      JWT_REFRESH_SECRET: 'r'.repeat(40),
+      KEY_ENCRYPTION_SECRET: 'k'.repeat(40),
+      APP_URL: 'http://auth.example.com',
+      METRICS_TOKEN: 'tiny',
+    });
+    expect(message).toMatch(/2 problems/);
+    expect(message).toMatch(/APP_URL must be an https:\/\/ URL when NODE_ENV=production/);
+    expect(message).toContain('METRICS_TOKEN');
   });
 
   it('cross-setting problems are all listed, too', () => {
     const message = messageOf({
       NODE_ENV: 'production',
+      APP_URL: 'https://auth.example.com',
       JWT_REFRESH_SECRET: 'short',
       KEY_ENCRYPTION_SECRET: 'k'.repeat(40),
       ADMIN_EMAIL: 'a@b.co',

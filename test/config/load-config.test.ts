@@ -7,6 +7,7 @@ import { ConfigError } from '../../src/config/errors.ts';
 import { parseDurationMs } from '../../src/config/duration.ts';
 
 const strong = 's'.repeat(32);
+const APP = 'https://auth.example.com';
 
 describe('loadConfig', () => {
   it('uses the contract defaults', () => {
@@ -38,7 +39,7 @@ describe('loadConfig', () => {
       /JWT_SECRET must be at least 32 bytes/,
     );
     expect(() => loadConfig({ NODE_ENV: 'production', JWT_REFRESH_SECRET: strong })).toThrow(/KEY_ENCRYPTION_SECRET/);
-    const config = loadConfig({ NODE_ENV: 'production', JWT_REFRESH_SECRET: strong, KEY_ENCRYPTION_SECRET: strong });
+    const config = loadConfig({ NODE_ENV: 'production', JWT_REFRESH_SECRET: strong, KEY_ENCRYPTION_SECRET: strong, APP_URL: APP });
     expect(config.cookieSecure).toBe(true);
     // The one thing production says without SMTP_URL (the contract): mails stay in the outbox.
     expect(config.warnings).toEqual([expect.stringMatching(/^SMTP_URL is not set: .* written to .*outbox/)]);
@@ -46,9 +47,27 @@ describe('loadConfig', () => {
       NODE_ENV: 'production',
       JWT_REFRESH_SECRET: strong,
       KEY_ENCRYPTION_SECRET: strong,
+      APP_URL: APP,
       SMTP_URL: 'smtps://u:p@mail.example.com',
     });
     expect(withSmtp.warnings).toEqual([]);
+  });
+
+  // Red-team finding 8 (issue 25): production without APP_URL mailed http://localhost:PORT links.
+  it('refuses to start in production without an https:// APP_URL; development and test keep the localhost default', () => {
+    const production = { NODE_ENV: 'production', JWT_REFRESH_SECRET: strong, KEY_ENCRYPTION_SECRET: strong, PORT: '8080' };
+    expect(() => loadConfig(production)).toThrow(/APP_URL is required when NODE_ENV=production/);
+    for (const insecure of ['http://auth.example.com', 'http://localhost:8080']) {
+      expect(() => loadConfig({ ...production, APP_URL: insecure }), insecure).toThrow(
+        /APP_URL must be an https:\/\/ URL when NODE_ENV=production/,
+      );
+    }
+    expect(loadConfig({ ...production, APP_URL: 'https://auth.example.com/' }).appUrl).toBe('https://auth.example.com');
+
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-cfg-'));
+    expect(loadConfig({ NODE_ENV: 'development', DATA_DIR: dir, PORT: '8080' }).appUrl).toBe('http://localhost:8080');
+    expect(loadConfig({ NODE_ENV: 'development', DATA_DIR: dir, APP_URL: 'http://localhost:3000' }).appUrl).toBe('http://localhost:3000');
+    expect(loadConfig({ NODE_ENV: 'test' }).appUrl).toBe('http://localhost:5000');
   });
 
   it('generates development secrets once, keeps them under DATA_DIR and warns', () => {

@@ -34,6 +34,7 @@ describe('requireAuth with the revocation feed, against a real server process', 
     base = `http://127.0.0.1:${port}`;
     env = {
       NODE_ENV: 'production',
+      APP_URL: 'https://auth.example.com',
       PORT: String(port),
       DATA_DIR: dir,
       DATABASE_URL: database.url,

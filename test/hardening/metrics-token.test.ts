@@ -33,7 +33,12 @@ describe('GET /metrics access (METRICS_TOKEN)', () => {
   });
 
   it('unset in production, /metrics is not served at all (404)', async () => {
-    t = await createTestApp({ NODE_ENV: 'production', JWT_REFRESH_SECRET: 'r'.repeat(40), KEY_ENCRYPTION_SECRET: 'k'.repeat(40) });
+    t = await createTestApp({
+      NODE_ENV: 'production',
+      APP_URL: 'https://auth.example.com',
+      JWT_REFRESH_SECRET: 'r'.repeat(40),
+      KEY_ENCRYPTION_SECRET: 'k'.repeat(40),
+    });
     const res = await request(t.app).get('/metrics');
     expect(res.status).toBe(404);
     expect(res.body.code).toBe('not_found');

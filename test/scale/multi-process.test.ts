@@ -42,6 +42,7 @@ describe.runIf(enabled)('two server processes, one PostgreSQL, one Redis', () =>
     drop = database.drop;
     env = {
       NODE_ENV: 'production',
+      APP_URL: 'https://auth.example.com',
       DATABASE_URL: database.url,
       REDIS_URL: redis.url,
       JWT_REFRESH_SECRET: 'r'.repeat(40),
@@ -152,6 +153,7 @@ describe.runIf(TEST_DIALECT === 'sqlite')('TESSERA_WORKERS=2 on one port (SQLite
     const base = `http://127.0.0.1:${port}`;
     const child = await startServer({
       NODE_ENV: 'production',
+      APP_URL: 'https://auth.example.com',
       DATABASE_URL: `sqlite:${join(dir, 'tessera.db')}`,
       JWT_REFRESH_SECRET: 'r'.repeat(40),
       KEY_ENCRYPTION_SECRET: 'k'.repeat(40),
