@@ -185,11 +185,17 @@ function cancelSecondStep() {
 const MFA_VIEWS = { off: 'mfa-off', enrol: 'mfa-enrol', codes: 'mfa-codes', on: 'mfa-disable' } as const;
 /** The object URL of the QR code on display. */
 let qrUrl: string | undefined;
+/** The password typed to start enrolment: confirming needs it again (recent authentication), then it is dropped. */
+let enrolPassword: string | undefined;
 
 function showMfa(view: keyof typeof MFA_VIEWS) {
   for (const [name, id] of Object.entries(MFA_VIEWS)) element(id).hidden = name !== view;
   element('mfa-status').textContent = view === 'on' || view === 'codes' ? 'on' : 'off';
-  if (view !== 'enrol') dropQrCode();
+  if (view !== 'enrol') {
+    dropQrCode();
+    enrolPassword = undefined;
+  }
+  input('mfa-password').value = '';
   // Recovery codes are shown once: gone when the user moves on.
   if (view !== 'codes') element('mfa-recovery-codes').replaceChildren();
 }
@@ -213,8 +219,10 @@ async function withCode(id: string, run: (code: string) => Promise<void>) {
 }
 
 async function startMfa() {
-  const pending = await call<{ secret: string; qrCodeSvg: string }>('POST', '/api/auth/mfa/totp/setup');
+  const currentPassword = input('mfa-password').value;
+  const pending = await call<{ secret: string; qrCodeSvg: string }>('POST', '/api/auth/mfa/totp/setup', { currentPassword });
   showMfa('enrol');
+  enrolPassword = currentPassword;
   // The SVG is Tessera's: shown as an image (no scripts, no access to the page), never put into the DOM.
   qrUrl = URL.createObjectURL(new Blob([pending.qrCodeSvg], { type: 'image/svg+xml' }));
   (element('mfa-qr') as HTMLImageElement).src = qrUrl;
@@ -225,7 +233,10 @@ async function startMfa() {
 
 const confirmMfa = () =>
   withCode('mfa-code', async (code) => {
-    const { recoveryCodes } = await call<{ recoveryCodes: string[] }>('POST', '/api/auth/mfa/totp/confirm', { code });
+    const { recoveryCodes } = await call<{ recoveryCodes: string[] }>('POST', '/api/auth/mfa/totp/confirm', {
+      code,
+      currentPassword: enrolPassword,
+    });
     showMfa('codes');
     element('mfa-recovery-codes').replaceChildren(
       ...recoveryCodes.map((recoveryCode) => {
@@ -288,6 +299,7 @@ const onSubmit = (id: string, run: () => Promise<void>) =>
   });
 onSubmit('credentials', login);
 onSubmit('second-step-form', verifyCode);
+onSubmit('mfa-off', startMfa);
 onSubmit('mfa-enrol', confirmMfa);
 onSubmit('mfa-disable', disableMfa);
 element('signup').addEventListener('click', action(signup));
@@ -295,7 +307,6 @@ element('verify-cancel').addEventListener('click', cancelSecondStep);
 element('orders-button').addEventListener('click', action(loadOrders));
 element('sessions-button').addEventListener('click', action(loadSessions));
 element('logout').addEventListener('click', action(logout));
-element('mfa-setup').addEventListener('click', action(startMfa));
 element('mfa-cancel').addEventListener('click', () => showMfa('off'));
 element('mfa-codes-done').addEventListener('click', () => showMfa('on'));
 

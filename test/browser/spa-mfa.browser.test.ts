@@ -51,6 +51,7 @@ describe.runIf(available && TEST_DIALECT === 'sqlite')('the SPA example in Chrom
   /** Signs a new user up and turns MFA on through the page; returns the key it showed and the recovery codes. */
   async function enrol(page: Page, email: string) {
     await signUpThroughPage(page, email);
+    await page.fill('#mfa-password', PASSWORD);
     await act(page, '#mfa-setup');
     await qrCodeShown(page);
     const secret = (await textOf(page, '#mfa-secret'))!.replace(/\s+/g, '');
@@ -106,6 +107,7 @@ describe.runIf(available && TEST_DIALECT === 'sqlite')('the SPA example in Chrom
     await signUpThroughPage(page, email);
     expect(await textOf(page, '#mfa-status')).toBe('off');
 
+    await page.fill('#mfa-password', PASSWORD);
     await act(page, '#mfa-setup');
     // The QR code is the server's SVG shown through an <img> (blob: URL), never inserted as markup.
     await qrCodeShown(page);

@@ -145,6 +145,19 @@ const ENDPOINTS: Endpoint[] = [
     wrongTypes: [{ body: { token: 42 }, paths: ['token'] }],
   },
   {
+    name: 'POST /api/auth/mfa/totp/setup',
+    method: 'post',
+    path: () => '/api/auth/mfa/totp/setup',
+    auth: 'user',
+    base: () => ({ currentPassword: 'not the password' }),
+    wrongTypes: [
+      { body: { currentPassword: 1 }, paths: ['currentPassword'] },
+      { body: { currentPassword: { $ne: '' } }, paths: ['currentPassword'] },
+      { body: { currentPassword: null }, paths: ['currentPassword'] },
+      { body: { currentPassword: '' }, paths: ['currentPassword'] },
+    ],
+  },
+  {
     name: 'POST /api/auth/mfa/totp/confirm',
     method: 'post',
     path: () => '/api/auth/mfa/totp/confirm',
@@ -155,6 +168,7 @@ const ENDPOINTS: Endpoint[] = [
       { body: { code: ['123456'] }, paths: ['code'] },
       { body: { code: null }, paths: ['code'] },
       { body: {}, paths: ['code'] },
+      { body: { code: '123456', currentPassword: [PASSWORD] }, paths: ['currentPassword'] },
     ],
   },
   {
@@ -177,6 +191,7 @@ const ENDPOINTS: Endpoint[] = [
     wrongTypes: [
       { body: { code: 1 }, paths: ['code'] },
       { body: { code: [] }, paths: ['code'] },
+      { body: { code: '654321', currentPassword: 7 }, paths: ['currentPassword'] },
     ],
   },
   {
