@@ -185,7 +185,9 @@ export function createTesseraClient(options: TesseraClientOptions) {
       if (!accessToken && canRefresh()) await this.refresh().catch(() => {});
       const tokenUsed = accessToken;
       const res = await send();
-      if (res.status !== 401 || !canRefresh()) return res;
+      // A step-up (401 reauth_required, RFC 9470's error) is not cured by a refresh: the caller asks the user.
+      if (res.status !== 401 || !canRefresh() || /insufficient_user_authentication/.test(res.headers.get('WWW-Authenticate') ?? ''))
+        return res;
       // Another request (or tab) may have refreshed while this one was in flight: retry with its token.
       if (accessToken === tokenUsed) await this.refresh();
       return send();

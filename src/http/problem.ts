@@ -72,8 +72,12 @@ const INVALID_TOKEN_CODES = new Set<ErrorCode>(['invalid_token', 'token_expired'
  */
 function bearerChallenge(error: DomainError): string {
   const realm = 'Bearer realm="tessera"';
+  const description = `error_description="${error.detail.replace(/["\\]/g, '')}"`;
+  // RFC 9470 (step-up): the token is fine, the sign-in behind it is not recent enough, so a
+  // client must not refresh and retry (a refresh keeps auth_time) but ask the user to prove it.
+  if (error.code === 'reauth_required') return `${realm}, error="insufficient_user_authentication", ${description}`;
   if (!INVALID_TOKEN_CODES.has(error.code)) return realm;
-  return `${realm}, error="invalid_token", error_description="${error.detail.replace(/["\\]/g, '')}"`;
+  return `${realm}, error="invalid_token", ${description}`;
 }
 
 /** The response headers an error implies: Retry-After for limits, a challenge for refused credentials. */

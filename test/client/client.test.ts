@@ -44,6 +44,19 @@ describe('client: single-flight refresh', () => {
     expect(client.accessToken).not.toBe(first);
   });
 
+  it('does not refresh on a step-up (401 reauth_required): a refresh keeps auth_time, so only the user can answer it', async () => {
+    const client = await loggedInClient();
+    calls = [];
+    const res = await client.fetch('/api/auth/mfa/totp/setup', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as { code: string }).code).toBe('reauth_required');
+    expect(calls).toEqual(['/api/auth/mfa/totp/setup']);
+  });
+
   it('reports the end of the session when the refresh is refused', async () => {
     let ended: string | undefined = 'not called';
     const client = await loggedInClient((code) => {

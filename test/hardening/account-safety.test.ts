@@ -162,7 +162,8 @@ describe('account safety (v3) over a real SMTP server', () => {
       const victim = await signupAndLogin(t.app);
       const noProof = await setup(t.app, victim.accessToken, {});
       expectProblem(noProof, 401, 'reauth_required');
-      expect(noProof.headers['www-authenticate']).toBe('Bearer realm="tessera"');
+      // RFC 9470's step-up challenge: a client must not refresh and retry, but ask the user.
+      expect(noProof.headers['www-authenticate']).toMatch(/^Bearer realm="tessera", error="insufficient_user_authentication"/);
       expectProblem(await setup(t.app, victim.accessToken, { currentPassword: 'not the password' }), 401, 'invalid_credentials');
 
       const pending = await setup(t.app, victim.accessToken).expect(200);
