@@ -10,7 +10,7 @@ import { createServiceClientRepository } from './clients/service-client.reposito
 import type { Config } from './config/config.ts';
 import { createAccountEmailService } from './email/account-email.service.ts';
 import { createEmailLinkRepository } from './email/email-link.repository.ts';
-import { createNotices } from './email/notices.ts';
+import { createNotices } from './mail/notices.ts';
 import { createMailDelivery, type MailDelivery } from './mail/delivery.ts';
 import { createTemplates } from './mail/templates.ts';
 import { createMailTransport } from './mail/transports.ts';

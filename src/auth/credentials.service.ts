@@ -9,7 +9,7 @@ import type { PasswordHasher } from '../users/password.ts';
 import { passwordEmailProblem } from '../users/password-rules.ts';
 import type { UserRepository } from '../users/user.repository.ts';
 import type { User } from '../users/user.ts';
-import type { Notices } from '../email/notices.ts';
+import type { Notices } from '../mail/notices.ts';
 import type { AccountThrottle } from './account-throttle.ts';
 import type { DeviceCookies } from './device-cookie.ts';
 import { createThrottled } from './throttled.ts';

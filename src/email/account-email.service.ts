@@ -14,7 +14,7 @@ import { EmailTakenError, type UserRepository } from '../users/user.repository.t
 import type { User } from '../users/user.ts';
 import type { EmailLinkRepository } from './email-link.repository.ts';
 import type { LinkPurpose } from './email-link.table.ts';
-import type { Notices } from './notices.ts';
+import type { Notices } from '../mail/notices.ts';
 
 /** Ends every session of a user (sessions/end-sessions.ts); passed in, so email/ does not write sessions. */
 export type EndAllSessions = (target: { userId: string }, reason: 'password_reset') => Promise<string[]>;

@@ -4,16 +4,21 @@ import { validationFailed } from '../lib/errors.ts';
 import { endpoint, type Endpoint } from '../http/endpoint.ts';
 import type { MailDelivery } from '../mail/delivery.ts';
 import { UserResponse } from '../users/user.schemas.ts';
-import { toPublicUser } from '../users/user.ts';
+import { toPublicUser, type User } from '../users/user.ts';
 import type { ClientInfo } from '../lib/client-info.ts';
-import type { RecentAuth } from '../auth/recent-auth.ts';
 import type { AccountEmailService } from './account-email.service.ts';
 import { Accepted, EmailBody, EmailChangeBody, LinkBody, ResetBody } from './email.schemas.ts';
 
 export interface EmailRoutesDeps {
   accountEmail: AccountEmailService;
-  /** Recent authentication (auth/recent-auth.ts): the current password, throttled as at login. */
-  recentAuth: RecentAuth;
+  /** Recent authentication (auth/recent-auth.ts; declared here so email/ does not import auth/): the current password, throttled as at login. */
+  recentAuth: {
+    confirm(
+      caller: { userId: string; authTime?: number | undefined },
+      currentPassword: string | undefined,
+      client: ClientInfo,
+    ): Promise<User>;
+  };
   mail: MailDelivery;
   /** Per client address and per target address, on the endpoints that send mail. */
   mailLimits: RequestHandler[];

@@ -1,7 +1,7 @@
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { RecentAuth } from '../auth/recent-auth.ts';
 import type { Throttled } from '../auth/throttled.ts';
-import type { Notices } from '../email/notices.ts';
+import type { Notices } from '../mail/notices.ts';
 import type { ClientInfo } from '../lib/client-info.ts';
 import type { Clock } from '../lib/clock.ts';
 import { emailUnverified, invalidMfaCode, notFound, validationFailed } from '../lib/errors.ts';

@@ -1,5 +1,5 @@
-import type { MailDelivery } from '../mail/delivery.ts';
-import type { TemplateName, Templates } from '../mail/templates.ts';
+import type { MailDelivery } from './delivery.ts';
+import type { TemplateName, Templates } from './templates.ts';
 
 /** The mails that tell an account's owner of a security change (no link in them acts on the account). */
 export type NoticeTemplate = Extract<
