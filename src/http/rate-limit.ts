@@ -96,6 +96,8 @@ export function createRateLimiters(config: Config, makeStore?: (prefix: string) 
         ...common('tessera:rl:mail-to:'),
         limit: Math.max(1, Math.floor(config.rateLimit.accountMax / 2)),
         keyGenerator: (req) => mailTargetKey(req.body),
+        // No address at all (a malformed body) sends no mail: it gets its 400, not a shared bucket's 429.
+        skip: (req) => !mailTargetKey(req.body).includes('@'),
       }),
     ],
   };

@@ -54,6 +54,14 @@ describe('mail limits cover signup, and count an address without its +tag', () =
     expect((await signup(t, uniqueEmail('other'))).status).toBe(201);
   });
 
+  it('a body with no address mails nobody: it gets its 400 every time, never a shared bucket’s 429', async () => {
+    t = await createTestApp({ SMTP_URL: smtp.url, RATE_LIMIT_ACCOUNT_MAX: '10' }); // 5 per address
+    for (const body of [{ password: PASSWORD }, { email: 42 }, { email: '' }, { email: 'no-at-sign' }, {}, { email: null }, {}, {}]) {
+      expectProblem(await request(t.app).post('/api/auth/signup').send(body), 400, 'validation_failed');
+      expectProblem(await request(t.app).post('/api/auth/password/forgot').send(body), 400, 'validation_failed');
+    }
+  });
+
   it('signups and the other mail requests share one per-client budget', async () => {
     t = await createTestApp({ SMTP_URL: smtp.url, RATE_LIMIT_IP_MAX: '60' }); // 6 mail requests per client per window
     const base = uniqueEmail('spread');
