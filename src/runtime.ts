@@ -106,6 +106,8 @@ export async function openRuntime(config: Config, clock: Clock, logger: Logger):
       clockToleranceSeconds: config.jwt.clockTolerance,
       pollMs: config.revocationPollMs,
       ...(redis ? { broadcast: createRedisBroadcast(redis, logger) } : {}),
+      // `tessera keys revoke` anywhere: the key leaves this instance within a revocation poll, not a key poll.
+      onKeysRevoked: (kids) => keystore.forget(kids),
     });
     await revocations.start();
     const mail = createMailDelivery({ transport: createMailTransport(config), logger });

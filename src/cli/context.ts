@@ -11,6 +11,7 @@ import { openDatabase, openKeystore } from '../runtime.ts';
 import { createServices } from '../services.ts';
 import { createEndSessions } from '../sessions/end-sessions.ts';
 import { createSessionRepository } from '../sessions/session.repository.ts';
+import { createSigningKeysService, type SigningKeysService } from '../tokens/signing-keys.service.ts';
 import { createPasswordHasher } from '../users/password.ts';
 import { createUserRepository, type UserRepository } from '../users/user.repository.ts';
 import { createUsersService, type Actor, type UsersService } from '../users/users.service.ts';
@@ -80,6 +81,17 @@ export function cliUsers(config: Config, database: DatabaseHandle): { service: U
     passwords: createPasswordHasher(config.hashConcurrency),
   });
   return { service, repository };
+}
+
+/** The signing-key service on the same keys as the servers; its key revocations reach them through the database. */
+export async function cliSigningKeys(config: Config, database: DatabaseHandle): Promise<SigningKeysService> {
+  const logger = createLogger('error');
+  return createSigningKeysService({
+    keystore: await openKeystore(config, database.db, systemClock),
+    revocations: cliRevocations(config, database, logger),
+    audit: createAuditLog(database.db, systemClock, logger),
+    clock: systemClock,
+  });
 }
 
 /** Every service, as the server builds them (for commands beyond the users service, e.g. the MFA reset). */

@@ -6,9 +6,10 @@ import { systemClock } from '../lib/clock.ts';
 import { createLogger } from '../lib/logger.ts';
 import { openKeystore, retireWindowMs } from '../runtime.ts';
 import { createSigningKeyRepository } from '../tokens/signing-key.repository.ts';
-import { CliError, cliActor, withDatabase, type Out } from './context.ts';
+import { DomainError } from '../lib/errors.ts';
+import { CliError, cliActor, cliSigningKeys, withDatabase, type Out } from './context.ts';
 
-/** `tessera keys rotate|list`. */
+/** `tessera keys rotate|revoke|list`. */
 export function addKeyCommands(program: Command, config: () => Config, out: Out): void {
   const keys = program.command('keys').description('manage signing keys');
   keys
@@ -28,6 +29,33 @@ export function addKeyCommands(program: Command, config: () => Config, out: Out)
         });
         out(
           `published ${key.kid} (${key.alg}); running servers sign with it from ${new Date(key.activatesAt).toISOString()}, after their next key poll`,
+        );
+      });
+    });
+  keys
+    .command('revoke')
+    .description(
+      'remove a compromised key at once: it leaves the JWKS, every token it signed is refused by every running server within a second, and if it was signing a new key signs at once',
+    )
+    .requiredOption('--kid <kid>', 'the key to remove (`tessera keys list` shows them)')
+    .action(async (opts: { kid: string }) => {
+      const cfg = config();
+      if (isHmac(cfg.jwt.algorithm)) {
+        throw new CliError(
+          'HMAC mode signs with JWT_SECRET and stores no keys to revoke: set a new JWT_SECRET on every instance (tokens signed with the old one are then refused)',
+        );
+      }
+      await withDatabase(cfg, async (database) => {
+        const service = await cliSigningKeys(cfg, database);
+        const revoked = await service.revoke(opts.kid, cliActor()).catch((error: unknown) => {
+          if (error instanceof DomainError && error.code === 'not_found') {
+            throw new CliError(`no signing key has the kid ${opts.kid}; \`tessera keys list\` shows the keys`);
+          }
+          throw error;
+        });
+        out(
+          `revoked ${revoked.kid} (${revoked.alg}); running servers drop it and refuse its tokens within a revocation poll` +
+            (revoked.replacement ? `; ${revoked.replacement.kid} signs from now on` : '; it no longer signed, so nothing replaces it'),
         );
       });
     });

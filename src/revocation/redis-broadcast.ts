@@ -1,20 +1,20 @@
 import type { Logger } from 'pino';
 import type { RedisClients } from '../redis/redis-clients.ts';
-import type { Revocation } from './revocation.repository.ts';
+import type { StoredRevocation } from './revocation.repository.ts';
 
 const REVOCATION_CHANNEL = 'tessera:revocations';
 
 export interface RevocationBroadcast {
-  publish(revocations: Revocation[]): void;
+  publish(revocations: StoredRevocation[]): void;
   /** Calls `onMessage` for revocations published by any instance; `onReconnect` whenever Redis (re)connects. */
-  subscribe(onMessage: (revocations: Revocation[]) => void, onReconnect: () => void): void;
+  subscribe(onMessage: (revocations: StoredRevocation[]) => void, onReconnect: () => void): void;
 }
 
-const isRevocation = (value: unknown): value is Revocation => {
-  const r = value as Partial<Revocation> | null;
+const isRevocation = (value: unknown): value is StoredRevocation => {
+  const r = value as Partial<StoredRevocation> | null;
   return (
     typeof r?.id === 'string' &&
-    (r.kind === 'sid' || r.kind === 'jti') &&
+    (r.kind === 'sid' || r.kind === 'jti' || r.kind === 'kid') &&
     typeof r.createdAt === 'number' &&
     typeof r.expiresAt === 'number'
   );

@@ -5,8 +5,25 @@ import type { DatabaseSchema, Db } from '../database.ts';
 
 export type { Revocation };
 
+/**
+ * A signing key removed at once (`id` is its kid): every instance drops it from its keystore.
+ * Server-side only: the revocation feed carries sessions and tokens, not keys.
+ */
+export interface KeyRevocation {
+  id: string;
+  kind: 'kid';
+  createdAt: number;
+  expiresAt: number;
+}
+
+/** Any row of the `revocations` table. */
+export type StoredRevocation = Revocation | KeyRevocation;
+
 /** A revocation row with its place in commit order (the feed's event id). */
 export type SequencedRevocation = Revocation & { seq: number };
+export type SequencedStoredRevocation = StoredRevocation & { seq: number };
+
+export const isKeyRevocation = (row: StoredRevocation): row is KeyRevocation => row.kind === 'kid';
 
 /** Any key for pg_advisory_xact_lock, as long as only revocation writers use it. */
 const REVOCATION_LOCK = 7_402_918_311;
@@ -18,7 +35,7 @@ const REVOCATION_LOCK = 7_402_918_311;
  * (SQLite has a single writer already). Writers are rare (sessions ending), and the lock is
  * the last step before commit, so nothing waits behind it for long.
  */
-export async function insertRevocations(trx: Kysely<DatabaseSchema>, rows: Revocation[]): Promise<void> {
+export async function insertRevocations(trx: Kysely<DatabaseSchema>, rows: StoredRevocation[]): Promise<void> {
   if (rows.length === 0) return;
   if (isPostgres(trx)) {
     await sql`select pg_advisory_xact_lock(${REVOCATION_LOCK})`.execute(trx);
@@ -32,12 +49,12 @@ export async function insertRevocations(trx: Kysely<DatabaseSchema>, rows: Revoc
 
 export function createRevocationRepository(db: Db) {
   return {
-    async add(revocations: Revocation[]): Promise<void> {
+    async add(revocations: StoredRevocation[]): Promise<void> {
       await db.transaction().execute((trx) => insertRevocations(trx, revocations));
     },
 
     /** Revocations committed after sequence number `after` that still cover live tokens, and the new cursor. */
-    async after(after: number, now: number): Promise<{ rows: SequencedRevocation[]; cursor: number }> {
+    async after(after: number, now: number): Promise<{ rows: SequencedStoredRevocation[]; cursor: number }> {
       const rows = await db
         .selectFrom('revocations')
         .select(['seq', 'id', 'kind', 'createdAt', 'expiresAt'])

@@ -2,7 +2,14 @@ import type { Logger } from 'pino';
 import type { Db } from '../database.ts';
 import type { Clock } from '../lib/clock.ts';
 import { createMemoryRevocationIndex, type RevocationIndex } from '../lib/revocation-index.ts';
-import { createRevocationRepository, type Revocation, type SequencedRevocation } from './revocation.repository.ts';
+import {
+  createRevocationRepository,
+  isKeyRevocation,
+  type KeyRevocation,
+  type Revocation,
+  type SequencedRevocation,
+  type StoredRevocation,
+} from './revocation.repository.ts';
 import type { RevocationBroadcast } from './redis-broadcast.ts';
 
 export interface Revocations {
@@ -13,6 +20,8 @@ export interface Revocations {
   revokeToken(jti: string, expSeconds: number): Promise<void>;
   /** Applies session revocations already persisted (by the session repository) to this instance at once. */
   applySessions(ids: string[], now: number): void;
+  /** Applies key revocations already persisted (with the key's removal) to this instance at once, and broadcasts them. */
+  applyKeys(revoked: KeyRevocation[]): void;
   /** Loads live revocations, then polls the database so every instance applies them within a second. */
   start(): Promise<void>;
   /** One poll; exposed for tests. */
@@ -43,6 +52,12 @@ export function createRevocations(deps: {
   pollMs: number;
   /** Redis pub/sub, when configured: other instances apply revocations at once instead of at the next poll. */
   broadcast?: RevocationBroadcast;
+  /**
+   * Signing keys revoked (by kid), from the poll or the broadcast: the keystore drops them at once
+   * and re-reads the store. Keys are otherwise re-read only every KEY_POLL_INTERVAL (30 s),
+   * too late for a compromised key; this is how its removal reaches every instance within a second.
+   */
+  onKeysRevoked?: (kids: string[]) => Promise<void>;
 }): Revocations {
   const { clock, logger } = deps;
   const repo = createRevocationRepository(deps.db);
@@ -55,16 +70,32 @@ export function createRevocations(deps: {
   let lastPrune = 0;
   const listeners = new Set<(rows: SequencedRevocation[]) => void>();
 
+  /** Sessions and tokens go to the index; keys to the keystore (a re-read failing is logged: the key is dropped already). */
+  const applyHere = (rows: StoredRevocation[]) => {
+    const kids = rows.filter(isKeyRevocation).map((row) => row.id);
+    index.apply(rows.filter((row): row is Revocation => !isKeyRevocation(row)));
+    if (kids.length > 0 && deps.onKeysRevoked) {
+      deps
+        .onKeysRevoked(kids)
+        .catch((error: unknown) =>
+          logger.error({ err: error, kids }, 'signing keys not re-read after a key revocation; the next key poll will'),
+        );
+    }
+  };
+  /** What the revocation feed sends: sessions and tokens (other services get keys from the JWKS). */
+  const forFeed = <R extends StoredRevocation>(rows: R[]) => rows.filter((row): row is Exclude<R, KeyRevocation> => !isKeyRevocation(row));
+
   const pollOnce = async () => {
     const startedAt = clock.now();
     try {
       const read = await repo.after(cursor, startedAt);
-      index.apply(read.rows);
+      applyHere(read.rows);
       cursor = read.cursor;
-      if (read.rows.length > 0) {
+      const feedRows = forFeed(read.rows);
+      if (feedRows.length > 0) {
         for (const listener of listeners) {
           try {
-            listener(read.rows);
+            listener(feedRows);
           } catch (error) {
             logger.error({ err: error }, 'a revocation listener failed');
           }
@@ -114,14 +145,18 @@ export function createRevocations(deps: {
       deps.broadcast?.publish(revoked);
       pollForListeners();
     },
+    applyKeys(revoked) {
+      applyHere(revoked);
+      deps.broadcast?.publish(revoked);
+    },
     async start() {
       // Every row still in the table: expired ones are pruned, so this is what may cover a live token.
       await poll();
       // After a Redis outage, read what was missed from the database straight away.
       deps.broadcast?.subscribe(
         (revoked) => {
-          index.apply(revoked);
-          pollForListeners();
+          applyHere(revoked);
+          if (forFeed(revoked).length > 0) pollForListeners();
         },
         () => void poll(),
       );
@@ -135,7 +170,7 @@ export function createRevocations(deps: {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
-    since: async (after) => (await repo.after(after, clock.now())).rows,
+    since: async (after) => forFeed((await repo.after(after, clock.now())).rows),
     latest: () => repo.latest(),
     stop() {
       if (timer) clearInterval(timer);

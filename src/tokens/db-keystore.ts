@@ -9,6 +9,12 @@ import { createSigningKeyRepository, type SigningKeyRow } from './signing-key.re
 
 type AsymmetricAlgorithm = Exclude<Algorithm, `HS${string}`>;
 
+/**
+ * A key made to replace a revoked one signs from this long before it was made: an instance whose
+ * clock runs behind the revoking machine's would otherwise have nothing to sign with meanwhile.
+ */
+const REPLACEMENT_BACKDATE_MS = 60_000;
+
 export interface DbKeystoreOptions {
   db: Db;
   clock: Clock;
@@ -38,6 +44,13 @@ export async function createDbKeystore(options: DbKeystoreOptions): Promise<Keys
   /** Decrypted private keys by kid: a key is decrypted once, not at every poll. */
   const privateKeys = new Map<string, string>();
   let lastUnknownKidReload = Number.NEGATIVE_INFINITY;
+  /**
+   * Kids revoked while this process runs. A read of the store that started before a revocation
+   * committed must not bring its key back when it lands.
+   */
+  const revoked = new Set<string>();
+  /** The last read of the store; it never rejects (its caller gets the error). */
+  let reading: Promise<void> = Promise.resolve();
 
   const privatePem = (row: SigningKeyRow): string => {
     const cached = privateKeys.get(row.kid);
@@ -70,10 +83,10 @@ export async function createDbKeystore(options: DbKeystoreOptions): Promise<Keys
     };
   };
 
-  const createKey = async (activatesAt: number): Promise<string> => {
+  const newKeyRow = (activatesAt: number): SigningKeyRow => {
     const privateKey = generatePrivateKey(algorithm);
     const kid = thumbprint(createPublicKey(privateKey).export({ format: 'jwk' }));
-    await repo.addAndRetireOthers({
+    return {
       kid,
       alg: algorithm,
       publicJwk: JSON.stringify(publicJwk(privateKey, kid, algorithm)),
@@ -81,21 +94,48 @@ export async function createDbKeystore(options: DbKeystoreOptions): Promise<Keys
       createdAt: clock.now(),
       activatesAt,
       retiredAt: null,
-    });
-    return kid;
+    };
   };
 
-  const load = async (): Promise<void> => {
+  const createKey = async (activatesAt: number): Promise<string> => {
+    const row = newKeyRow(activatesAt);
+    await repo.addAndRetireOthers(row);
+    return row.kid;
+  };
+
+  /** Revoked keys leave this instance at once: they no longer verify, sign or get published. */
+  const drop = (kids: readonly string[]) => {
+    for (const kid of kids) {
+      revoked.add(kid);
+      privateKeys.delete(kid);
+    }
+    entries = entries.filter((entry) => !revoked.has(entry.kid));
+  };
+
+  const usableRows = async (now: number) => (await repo.listUsable(now - retireAfterMs)).filter((row) => !revoked.has(row.kid));
+
+  const read = async (): Promise<void> => {
     const now = clock.now();
-    let rows = await repo.listUsable(now - retireAfterMs);
+    let rows = await usableRows(now);
     if (!rows.some((row) => row.retiredAt === null && row.alg === algorithm)) {
       // No key of this algorithm at all (a new database, or JWT_ALGORITHM changed): nothing
       // can have been published ahead, so the first key signs at once.
       await createKey(now);
-      rows = await repo.listUsable(now - retireAfterMs);
+      rows = await usableRows(now);
     }
     entries = rows.map((row) => toEntry(row, now));
     for (const kid of privateKeys.keys()) if (!entries.some((e) => e.kid === kid && e.signingKey)) privateKeys.delete(kid);
+  };
+
+  /**
+   * Reads run one after another. Otherwise a key poll that read before a revocation committed
+   * could land after the read the revocation started, bringing back a set without the
+   * replacement key: nothing would sign until the next poll.
+   */
+  const load = (): Promise<void> => {
+    const next = reading.then(read);
+    reading = next.catch(() => {});
+    return next;
   };
 
   await load();
@@ -135,6 +175,21 @@ export async function createDbKeystore(options: DbKeystoreOptions): Promise<Keys
       const entry = entries.find((e) => e.kid === kid);
       if (!entry) throw new Error(`the new key ${kid} was not stored`);
       return entry;
+    },
+    async revoke(kid, also) {
+      const row = await repo.find(kid);
+      if (!row) return undefined;
+      // It signs now, or would once published: without a successor nothing would sign when it is gone.
+      const signs = row.retiredAt === null || row.retiredAt > clock.now();
+      const replacement = signs ? newKeyRow(clock.now() - REPLACEMENT_BACKDATE_MS) : undefined;
+      if (!(await repo.remove(kid, replacement, also))) return undefined;
+      drop([kid]);
+      await load();
+      return { kid, alg: row.alg, replacement: replacement && entries.find((e) => e.kid === replacement.kid) };
+    },
+    async forget(kids) {
+      drop(kids);
+      await load();
     },
   };
   return keystore;

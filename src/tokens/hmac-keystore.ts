@@ -26,5 +26,10 @@ export function createHmacKeystore(secret: Buffer, alg: Algorithm): Keystore {
     rotate: async () => {
       throw new Error('In HMAC mode the key is JWT_SECRET: rotate it by changing that setting.');
     },
+    revoke: async () => {
+      throw new Error('In HMAC mode the key is JWT_SECRET: revoke it by changing that setting on every instance.');
+    },
+    // Nothing is stored, so no other instance can revoke a key of ours.
+    forget: async () => {},
   };
 }

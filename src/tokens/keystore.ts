@@ -1,4 +1,6 @@
 import type { JsonWebKey } from 'node:crypto';
+import type { Transaction } from 'kysely';
+import type { DatabaseSchema } from '../database.ts';
 import type { Algorithm } from '../lib/algorithms.ts';
 
 /** One access-token key. `signingKey` is set only for a key this process may sign with. */
@@ -41,6 +43,22 @@ export interface SigningKeys {
    * key poll to load it); the old one keeps verifying until its tokens expire.
    */
   rotate(): Promise<KeyEntry>;
+  /**
+   * Removes a key at once (it was compromised): deleted from the store, gone from this instance,
+   * and, if it signed or was about to, replaced by a fresh key that signs at once. `also` runs in
+   * the same transaction (the revocation row that tells the other instances). Undefined for a kid
+   * that is not stored.
+   */
+  revoke(kid: string, also: (trx: Transaction<DatabaseSchema>) => Promise<void>): Promise<RevokedKey | undefined>;
+  /** Keys revoked on another instance: they stop verifying and signing here at once; then the store is re-read. */
+  forget(kids: readonly string[]): Promise<void>;
+}
+
+export interface RevokedKey {
+  kid: string;
+  alg: string;
+  /** The key that signs from now on, when the revoked one signed or was about to. */
+  replacement: KeyEntry | undefined;
 }
 
 /** The auth server's keystore: it both signs and verifies. */

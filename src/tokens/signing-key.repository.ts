@@ -1,5 +1,5 @@
-import type { Selectable } from 'kysely';
-import type { Db } from '../database.ts';
+import type { Selectable, Transaction } from 'kysely';
+import type { DatabaseSchema, Db } from '../database.ts';
 import type { SigningKeyTable } from './signing-key.table.ts';
 
 export type SigningKeyRow = Selectable<SigningKeyTable>;
@@ -17,6 +17,10 @@ export function createSigningKeyRepository(db: Db) {
         .execute();
     },
 
+    async find(kid: string): Promise<SigningKeyRow | undefined> {
+      return db.selectFrom('signingKeys').selectAll().where('kid', '=', kid).executeTakeFirst();
+    },
+
     async listAll(): Promise<SigningKeyRow[]> {
       return db.selectFrom('signingKeys').selectAll().orderBy('createdAt', 'desc').execute();
     },
@@ -29,6 +33,28 @@ export function createSigningKeyRepository(db: Db) {
       await db.transaction().execute(async (trx) => {
         await trx.updateTable('signingKeys').set({ retiredAt: row.activatesAt }).where('retiredAt', 'is', null).execute();
         await trx.insertInto('signingKeys').values(row).execute();
+      });
+    },
+
+    /**
+     * Deletes a key (private part included: a compromised key is kept nowhere) and, in the same
+     * transaction, adds `replacement` as addAndRetireOthers does and runs `also`. False when no
+     * key has that kid (nothing is written then).
+     */
+    async remove(
+      kid: string,
+      replacement: SigningKeyRow | undefined,
+      also: (trx: Transaction<DatabaseSchema>) => Promise<void>,
+    ): Promise<boolean> {
+      return db.transaction().execute(async (trx) => {
+        const deleted = await trx.deleteFrom('signingKeys').where('kid', '=', kid).executeTakeFirst();
+        if (Number(deleted.numDeletedRows) === 0) return false;
+        if (replacement) {
+          await trx.updateTable('signingKeys').set({ retiredAt: replacement.activatesAt }).where('retiredAt', 'is', null).execute();
+          await trx.insertInto('signingKeys').values(replacement).execute();
+        }
+        await also(trx);
+        return true;
       });
     },
   };
