@@ -118,4 +118,7 @@ export const reauthRequired = (detail = 'Confirm it is you: send your current pa
 
 /** The refresh or CSRF cookie came twice (a sibling host may have set a second one): which is ours cannot be told. */
 export const cookieConflict = (name: string) =>
-  new DomainError('cookie_conflict', `The ${name} cookie was sent more than once; the extra one has been cleared. Log in again if this repeats.`);
+  new DomainError(
+    'cookie_conflict',
+    `The ${name} cookie was sent more than once; the extra one has been cleared. Log in again if this repeats.`,
+  );
