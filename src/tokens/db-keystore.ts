@@ -154,6 +154,7 @@ export async function createDbKeystore(options: DbKeystoreOptions): Promise<Keys
       return signing;
     },
     find: (kid) => {
+      if (revoked.has(kid)) return undefined;
       const entry = entries.find((e) => e.kid === kid);
       return entry && usable(entry, clock.now()) ? entry : undefined;
     },
@@ -188,8 +189,15 @@ export async function createDbKeystore(options: DbKeystoreOptions): Promise<Keys
       return { kid, alg: row.alg, replacement: replacement && entries.find((e) => e.kid === replacement.kid) };
     },
     async forget(kids) {
-      drop(kids);
-      await load();
+      // Refused at once (find), but left to sign until the read below brings the replacement:
+      // dropping first would leave nothing to sign with for those milliseconds (a 500 on every
+      // login), while a token signed meanwhile is refused like any other of the key.
+      for (const kid of kids) revoked.add(kid);
+      try {
+        await load();
+      } finally {
+        drop(kids);
+      }
     },
   };
   return keystore;

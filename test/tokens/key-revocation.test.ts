@@ -44,6 +44,19 @@ describe('tessera keys revoke: a compromised signing key leaves every instance w
     await t.close();
   });
 
+  it('an instance that hears of a revocation refuses the key at once and never stops signing while it re-reads the keys', async () => {
+    const { keystore } = second.runtime;
+    const revoked = keystore.active().kid;
+    const hearing = keystore.forget([revoked]); // what the revocation poll or Redis calls
+    // Before the re-read lands: the key verifies nothing, and logins still get a key to sign with
+    // (dropping it first left none: every login in those milliseconds was a 500).
+    expect(keystore.find(revoked)).toBeUndefined();
+    expect(() => keystore.active()).not.toThrow();
+    await hearing;
+    expect(keystore.active().kid).not.toBe(revoked);
+    expect(keystore.list().map((entry) => entry.kid)).not.toContain(revoked);
+  });
+
   it('tokens it signed (cached or forged) get 401 on both instances, it leaves the JWKS, and a new key signs at once', async () => {
     const active = t.runtime.keystore.active();
     const before = [await signupAndLogin(t.app), await signupAndLogin(second.app)];
