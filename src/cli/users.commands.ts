@@ -148,6 +148,8 @@ export function addUserCommands(program: Command, config: () => Config, out: Out
         const found = await services.userRepository.findByEmail(normalizeEmail(opts.email));
         if (!found) throw new CliError(`no user with email ${opts.email}`);
         await services.mfa.reset(found.id, cliActor());
+        // The user's notice goes out in the background: wait for it (and its retries) before exiting.
+        await services.mail.idle();
         out(`${found.email}: two-factor authentication removed, every session ended; they log in with the password alone`);
       });
     });

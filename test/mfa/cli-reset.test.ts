@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.ts';
@@ -25,6 +27,10 @@ describe('tessera user mfa-reset', () => {
     const out: string[] = [];
     expect(await runCli(['user', 'mfa-reset', '--email', user.email], env, (line) => out.push(line))).toBe(0);
     expect(out.join()).toMatch(/two-factor authentication removed/);
+    // The user's notice was written before the command returned (the outbox: no SMTP_URL here).
+    const outbox = join(t.config.dataDir, 'outbox');
+    const mails = readdirSync(outbox).map((name) => readFileSync(join(outbox, name), 'utf8'));
+    expect(mails.filter((mail) => mail.includes('Subject: An administrator removed your two-factor authentication'))).toHaveLength(1);
     await t.runtime.revocations.poll();
     const res = await request(t.app).get('/api/protected').set('Authorization', bearer(user.accessToken));
     expect(res.status).toBe(401);
