@@ -8,10 +8,8 @@ import { smtpTransport } from '../../src/mail/transports.ts';
 import { bearer } from '../helpers/auth-assertions.ts';
 import { expectProblem, expectValidationFailed } from '../helpers/problem-assertions.ts';
 import { silentLogger } from '../helpers/services.ts';
-import { latestMail, linkIn, recipients, startSmtpServer } from '../helpers/smtp.ts';
+import { latestMail, linkIn, recipients, startSmtpServer, tokenOf } from '../helpers/smtp.ts';
 import { createTestApp, PASSWORD, signupAndLogin, uniqueEmail, type TestApp } from '../helpers/test-app.ts';
-
-const tokenOf = (link: string) => new URL(link).searchParams.get('token') ?? '';
 
 describe('email change over a real SMTP server', () => {
   let smtp: Awaited<ReturnType<typeof startSmtpServer>>;

@@ -2,10 +2,9 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, expectBearerError } from '../helpers/auth-assertions.ts';
 import { expectProblem, expectValidationFailed } from '../helpers/problem-assertions.ts';
-import { latestMail, linkIn, recipients, startSmtpServer } from '../helpers/smtp.ts';
+import { latestMail, linkIn, recipients, startSmtpServer, tokenOf } from '../helpers/smtp.ts';
 import { createTestApp, PASSWORD, signupAndLogin, uniqueEmail, type TestApp } from '../helpers/test-app.ts';
 
-const tokenOf = (link: string) => new URL(link).searchParams.get('token') ?? '';
 const NEW_PASSWORD = 'a brand new passphrase';
 
 describe('password reset over a real SMTP server', () => {

@@ -2,11 +2,10 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer } from '../helpers/auth-assertions.ts';
 import { expectProblem, expectValidationFailed } from '../helpers/problem-assertions.ts';
-import { latestMail, linkIn, startSmtpServer } from '../helpers/smtp.ts';
+import { latestMail, linkIn, startSmtpServer, tokenOf } from '../helpers/smtp.ts';
 import { createTestApp, PASSWORD, uniqueEmail, type TestApp } from '../helpers/test-app.ts';
 
 type Smtp = Awaited<ReturnType<typeof startSmtpServer>>;
-const tokenOf = (link: string) => new URL(link).searchParams.get('token') ?? '';
 
 describe('email verification over a real SMTP server', () => {
   let smtp: Smtp;

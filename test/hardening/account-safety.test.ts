@@ -3,14 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeJwt } from '../helpers/auth-assertions.ts';
 import { expectProblem } from '../helpers/problem-assertions.ts';
 import { servicesFor } from '../helpers/services.ts';
-import { latestMail, linkIn, recipients, startSmtpServer } from '../helpers/smtp.ts';
+import { latestMail, linkIn, recipients, startSmtpServer, tokenOf } from '../helpers/smtp.ts';
 import { createTestApp, loginAsAdmin, PASSWORD, signupAndLogin, uniqueEmail, type TestApp } from '../helpers/test-app.ts';
 import { bearer, codeAt, currentCode, enrolledUser, passwordStep, setup, STEP_MS } from '../mfa/mfa-helpers.ts';
 
 // Issue 25 (second red-team run), findings 1-3, and the contract's "Recent authentication and
 // account safety (v3)": each test is a way the account could be taken, driven from outside.
 
-const tokenOf = (link: string) => new URL(link).searchParams.get('token') ?? '';
 const NEW_PASSWORD = 'a brand new passphrase for it';
 
 describe('account safety (v3) over a real SMTP server', () => {

@@ -99,6 +99,9 @@ export function linkIn(mail: ParsedMail): string {
   return link;
 }
 
+/** The `token` of a mailed link (what the page reads from the query string). */
+export const tokenOf = (link: string): string => new URL(link).searchParams.get('token') ?? '';
+
 /**
  * The newest mail to `to` whose subject matches, once the app has handed over everything it
  * was sending (`idle()` of its mail delivery); waits for it to arrive.
