@@ -116,9 +116,14 @@ export const mfaRequired = (methods: readonly string[]) =>
 export const reauthRequired = (detail = 'Confirm it is you: send your current password (currentPassword) with this request.') =>
   new DomainError('reauth_required', detail);
 
-/** The refresh or CSRF cookie came twice (a sibling host may have set a second one): which is ours cannot be told. */
-export const cookieConflict = (name: string) =>
+/**
+ * The refresh or CSRF cookie came twice (a sibling host may have set a second one): which is ours
+ * cannot be told. `cleared`: a stale host-only copy was expired (only with COOKIE_DOMAIN).
+ */
+export const cookieConflict = (name: string, cleared: boolean) =>
   new DomainError(
     'cookie_conflict',
-    `The ${name} cookie was sent more than once; the extra one has been cleared. Log in again if this repeats.`,
+    cleared
+      ? `The ${name} cookie was sent more than once; a stale copy has been cleared. Try again.`
+      : `The ${name} cookie was sent more than once, and which one is this site's cannot be told. Clear this site's cookies and log in again.`,
   );
