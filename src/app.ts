@@ -127,7 +127,7 @@ export function createApp(deps: AppDeps): Express {
       onLogin: (o) => metrics.login(o),
       onRefresh: (o) => metrics.refresh(o),
       mfaChallenge: (user, client) => services.mfaLogin.challenge(user, client),
-      mailLimits: limiters.mail,
+      mailLimits: limiters.mail('email'),
     }),
     ...mfaEndpoints({ config, csrf, mfa: services.mfa, mfaLogin: services.mfaLogin }),
     ...sessionsEndpoints(services),

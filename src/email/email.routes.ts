@@ -1,7 +1,7 @@
-import type { RequestHandler } from 'express';
 import { clientInfo } from '../http/client-info.ts';
 import { validationFailed } from '../lib/errors.ts';
 import { endpoint, type Endpoint } from '../http/endpoint.ts';
+import type { RateLimiters } from '../http/rate-limit.ts';
 import type { MailDelivery } from '../mail/delivery.ts';
 import { UserResponse } from '../users/user.schemas.ts';
 import { toPublicUser, type User } from '../users/user.ts';
@@ -21,7 +21,7 @@ export interface EmailRoutesDeps {
   };
   mail: MailDelivery;
   /** Per client address and per target address, on the endpoints that send mail. */
-  mailLimits: RequestHandler[];
+  mailLimits: RateLimiters['mail'];
 }
 
 const ACCEPTED = { status: 'accepted' } as const;
@@ -43,7 +43,7 @@ export function emailEndpoints(deps: EmailRoutesDeps): Endpoint[] {
       description: 'Always `202` (rate limits aside), with the same body and timing for unknown addresses.',
       access: 'public',
       body: EmailBody,
-      use: mailLimits,
+      use: mailLimits('email'),
       responses: { 202: { schema: Accepted, description: 'Accepted' } },
       handler({ body, req, res }) {
         const client = clientInfo(req);
@@ -104,7 +104,7 @@ export function emailEndpoints(deps: EmailRoutesDeps): Endpoint[] {
         'Needs recent authentication: `currentPassword` (wrong: `401 invalid_credentials`, throttled as at login; missing: `401 reauth_required`). The old address always gets the same notice. An address that has another account gets the same `202`; its owner gets a notice, no link. The link confirms only while the account is enabled and has the same password: a password change or reset, logout-all, a disable or an admin MFA reset retire it.',
       access: 'bearer',
       body: EmailChangeBody,
-      use: mailLimits,
+      use: mailLimits('newEmail'),
       responses: { 202: { schema: Accepted, description: 'Accepted' }, errors: ['invalid_credentials', 'reauth_required', 'rate_limited'] },
       async handler({ auth, body, req, res }) {
         const client = clientInfo(req);

@@ -1,5 +1,5 @@
 import { isIPv4 } from 'node:net';
-import type { Request, RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { rateLimit, ipKeyGenerator, type Options, type Store } from 'express-rate-limit';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.ts';
@@ -11,6 +11,9 @@ const retryAfterSeconds = (req: Request, windowMs: number): number => {
 };
 
 const V4_MAPPED = '::ffff:';
+
+/** Where the mail limits find the address a request targets (res.locals). */
+const MAIL_TARGET = 'tesseraMailTarget';
 
 /**
  * The counter key of a client address: an IPv4 address as it is, an IPv6 one by its /56
@@ -30,9 +33,10 @@ export interface RateLimiters {
   perClient: RequestHandler;
   /**
    * The endpoints that send mail, signup's verification mail included: per client address, then
-   * per target address (`email` or `newEmail`, counted without its `+tag`).
+   * per target address, read from the body field the endpoint names (`email`, or `newEmail` for an
+   * email change: a caller cannot pick which field is counted), without its `+tag`.
    */
-  mail: RequestHandler[];
+  mail: (field: MailTargetField) => RequestHandler[];
 }
 
 /**
@@ -41,9 +45,11 @@ export interface RateLimiters {
  * local part. Most providers deliver x+1@, x+2@, … to x@'s inbox, so every tag is that one inbox
  * to flood (red-team finding 4).
  */
-export function mailTargetKey(body: unknown): string {
-  const fields = (body ?? {}) as { email?: unknown; newEmail?: unknown };
-  const value = typeof fields.email === 'string' ? fields.email : typeof fields.newEmail === 'string' ? fields.newEmail : '';
+export type MailTargetField = 'email' | 'newEmail';
+
+export function mailTargetKey(body: unknown, field: MailTargetField): string {
+  const raw = (body ?? {}) as Partial<Record<MailTargetField, unknown>>;
+  const value = typeof raw[field] === 'string' ? raw[field] : '';
   const address = value.normalize('NFKC').trim().toLowerCase();
   const at = address.lastIndexOf('@');
   const plus = address.indexOf('+');
@@ -78,27 +84,41 @@ export function createRateLimiters(config: Config, makeStore?: (prefix: string) 
     validate: { keyGeneratorIpFallback: false },
   });
 
+  // A request refused as malformed (400: a bad address, a weak password) sends no mail, so it does
+  // not spend the budget: else five such signups would hold off the real one for a window.
+  const mailsOnly: Partial<Options> = { skipFailedRequests: true, requestWasSuccessful: (_req, res) => res.statusCode !== 400 };
+  const target = (res: Response): string => String(res.locals[MAIL_TARGET] ?? '');
+  // A tenth of the general budget per client, half the failed-login budget per address: enough
+  // for a person who mistyped, too little to flood an inbox or a mail server.
+  const mailLimiters = [
+    rateLimit({
+      ...common('tessera:rl:mail-ip:'),
+      ...mailsOnly,
+      limit: Math.max(1, Math.floor(config.rateLimit.ipMax / 10)),
+      keyGenerator: (req) => clientAddressKey(req.ip),
+    }),
+    rateLimit({
+      ...common('tessera:rl:mail-to:'),
+      ...mailsOnly,
+      limit: Math.max(1, Math.floor(config.rateLimit.accountMax / 2)),
+      keyGenerator: (_req, res) => target(res),
+      // No address at all (a malformed body) sends no mail: it gets its 400, not a shared bucket's 429.
+      skip: (_req, res) => !target(res).includes('@'),
+    }),
+  ];
+
   return {
     perClient: rateLimit({
       ...common('tessera:rl:ip:'),
       limit: config.rateLimit.ipMax,
       keyGenerator: (req) => clientAddressKey(req.ip),
     }),
-    // A tenth of the general budget per client, half the failed-login budget per address: enough
-    // for a person who mistyped, too little to flood an inbox or a mail server.
-    mail: [
-      rateLimit({
-        ...common('tessera:rl:mail-ip:'),
-        limit: Math.max(1, Math.floor(config.rateLimit.ipMax / 10)),
-        keyGenerator: (req) => clientAddressKey(req.ip),
-      }),
-      rateLimit({
-        ...common('tessera:rl:mail-to:'),
-        limit: Math.max(1, Math.floor(config.rateLimit.accountMax / 2)),
-        keyGenerator: (req) => mailTargetKey(req.body),
-        // No address at all (a malformed body) sends no mail: it gets its 400, not a shared bucket's 429.
-        skip: (req) => !mailTargetKey(req.body).includes('@'),
-      }),
+    mail: (field) => [
+      (req, res, next) => {
+        res.locals[MAIL_TARGET] = mailTargetKey(req.body, field);
+        next();
+      },
+      ...mailLimiters,
     ],
   };
 }

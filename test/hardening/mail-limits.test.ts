@@ -134,4 +134,33 @@ describe('mail limits cover signup, and count an address without its +tag', () =
       .send({ email: uniqueEmail('v') })
       .expect(202);
   });
+
+  it('the counted address is the endpoint’s own field: an extra `email` on an email change does not escape the limit', async () => {
+    t = await createTestApp({ SMTP_URL: smtp.url, RATE_LIMIT_ACCOUNT_MAX: '4' }); // 2 per address
+    const { app } = t;
+    const user = await signupAndLogin(app);
+    const victim = uniqueEmail('flooded');
+    const statuses: number[] = [];
+    for (let n = 0; n < 6; n += 1) {
+      const res = await request(app)
+        .post('/api/auth/email/change')
+        .set('Authorization', bearer(user.accessToken))
+        .send({ newEmail: victim, currentPassword: PASSWORD, email: `decoy-${n}` });
+      statuses.push(res.status);
+    }
+    expect(statuses).toEqual([202, 202, 429, 429, 429, 429]);
+    await t.runtime.mail.idle();
+    expect(smtp.mails.filter((mail) => recipients(mail).includes(victim))).toHaveLength(2);
+  });
+
+  it('requests refused as malformed (a weak password) spend nothing: the real signup still mails', async () => {
+    t = await createTestApp({ SMTP_URL: smtp.url, RATE_LIMIT_ACCOUNT_MAX: '4' }); // 2 per address
+    const email = uniqueEmail('patient');
+    for (let n = 0; n < 5; n += 1) {
+      expectProblem(await request(t.app).post('/api/auth/signup').send({ email, password: 'short' }), 400, 'validation_failed');
+    }
+    expect((await signup(t, email)).status).toBe(201);
+    await request(t.app).post('/api/auth/password/forgot').send({ email }).expect(202);
+    expectProblem(await request(t.app).post('/api/auth/password/forgot').send({ email }), 429, 'rate_limited');
+  });
 });
