@@ -15,6 +15,19 @@ export { TesseraError } from './errors.ts';
 export type { TabChannel, TabLocks } from './cross-tab.ts';
 export type { TesseraClientOptions, TokenSet } from './options.ts';
 
+/**
+ * Whether a 401 is about the access token (RFC 6750 `error="invalid_token"`: expired, revoked,
+ * bad), which a refresh cures. A 401 whose challenge says otherwise is about the request: a wrong
+ * current password, a step-up (`insufficient_user_authentication`, RFC 9470). Refreshing and
+ * retrying those would only send the password again, a second strike on the account's throttle.
+ * A 401 whose challenge the browser cannot read (a service that does not expose WWW-Authenticate
+ * to this origin) is taken as the token's, as before.
+ */
+const tokenRefused = (res: Response): boolean => {
+  const challenge = res.headers.get('WWW-Authenticate');
+  return challenge === null || /error="invalid_token"/.test(challenge);
+};
+
 export function createTesseraClient(options: TesseraClientOptions) {
   const base = options.baseUrl.replace(/\/+$/, '');
   const trusted = new Set([new URL(base).origin, ...(options.apiOrigins ?? []).map((o) => new URL(o).origin)]);
@@ -185,9 +198,7 @@ export function createTesseraClient(options: TesseraClientOptions) {
       if (!accessToken && canRefresh()) await this.refresh().catch(() => {});
       const tokenUsed = accessToken;
       const res = await send();
-      // A step-up (401 reauth_required, RFC 9470's error) is not cured by a refresh: the caller asks the user.
-      if (res.status !== 401 || !canRefresh() || /insufficient_user_authentication/.test(res.headers.get('WWW-Authenticate') ?? ''))
-        return res;
+      if (res.status !== 401 || !canRefresh() || !tokenRefused(res)) return res;
       // Another request (or tab) may have refreshed while this one was in flight: retry with its token.
       if (accessToken === tokenUsed) await this.refresh();
       return send();

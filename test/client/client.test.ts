@@ -57,6 +57,19 @@ describe('client: single-flight refresh', () => {
     expect(calls).toEqual(['/api/auth/mfa/totp/setup']);
   });
 
+  it('does not refresh on a wrong current password either: one typo is one strike on the throttle, not two', async () => {
+    const client = await loggedInClient();
+    calls = [];
+    const res = await client.fetch('/api/auth/mfa/totp/setup', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ currentPassword: 'a typo' }),
+    });
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as { code: string }).code).toBe('invalid_credentials');
+    expect(calls).toEqual(['/api/auth/mfa/totp/setup']);
+  });
+
   it('reports the end of the session when the refresh is refused', async () => {
     let ended: string | undefined = 'not called';
     const client = await loggedInClient((code) => {
