@@ -104,14 +104,11 @@ export function createCredentialsService(deps: {
       return found && devices.issue(found.user.email, found.passwordHash);
     },
 
-    /** Checks a signed-in user's password (throttled like a password change), e.g. before an email change. */
-    async confirmPassword(userId: string, password: string, client = NO_CLIENT): Promise<User> {
-      const found = await users.findCredentialsById(userId);
-      if (!found) throw invalidCredentials();
-      await throttled(`password:${userId}`, client, async () => {
+    /** Checks a signed-in user's password, as the caller read it (throttled like a password change): recent-auth.ts. */
+    async confirmPassword(found: { user: User; passwordHash: string }, password: string, client = NO_CLIENT): Promise<void> {
+      await throttled(`password:${found.user.id}`, client, async () => {
         if (!(await passwords.verify(found.passwordHash, password)).ok) throw invalidCredentials();
       });
-      return found.user;
     },
 
     /**

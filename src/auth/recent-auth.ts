@@ -6,6 +6,12 @@ import type { UserRepository } from '../users/user.repository.ts';
 import type { User } from '../users/user.ts';
 import type { CredentialsService } from './credentials.service.ts';
 
+/** A caller who has just proved it is them: the user, and the password hash it was checked against. */
+export interface Proven {
+  user: User;
+  passwordHash: string;
+}
+
 /** The signed-in caller of a sensitive change: the access token's `sub` and `auth_time` (seconds). */
 export interface StepUpCaller {
   userId: string;
@@ -30,16 +36,21 @@ export function createRecentAuth(deps: {
 }) {
   const { users, credentials, clock, windowMs } = deps;
   return {
-    async confirm(caller: StepUpCaller, currentPassword: string | undefined, client: ClientInfo): Promise<User> {
+    /**
+     * The user, and the password hash the proof was checked against: a change that must not
+     * outlive a later password change (an email-change link) is stamped with this one.
+     */
+    async confirm(caller: StepUpCaller, currentPassword: string | undefined, client: ClientInfo): Promise<Proven> {
       const found = await users.findCredentialsById(caller.userId);
       if (!found) throw bearerFailure('invalid_token', 'The user of this token no longer exists.');
       if (hasPassword(found.passwordHash)) {
         if (currentPassword === undefined) throw reauthRequired();
-        return credentials.confirmPassword(caller.userId, currentPassword, client);
+        await credentials.confirmPassword(found, currentPassword, client);
+        return found;
       }
       const recent = caller.authTime !== undefined && clock.now() - caller.authTime * 1000 <= windowMs;
       if (!recent) throw reauthRequired('Sign in again: this change needs a sign-in from the last few minutes.');
-      return found.user;
+      return found;
     },
   };
 }

@@ -20,10 +20,10 @@ import type { Notices } from '../mail/notices.ts';
 export type EndAllSessions = (target: { userId: string }, reason: 'password_reset') => Promise<string[]>;
 
 /**
- * Removes a user's second factors (mfa/), ending their sessions; resolves to whether MFA was on.
+ * Removes a user's second factors (mfa/), ending their sessions: whether MFA was on, and how many ended.
  * Passed in, so email/ does not write MFA data itself.
  */
-export type RemoveSecondFactors = (userId: string, client: ClientInfo) => Promise<boolean>;
+export type RemoveSecondFactors = (userId: string, client: ClientInfo) => Promise<{ wasEnabled: boolean; sessionsEnded: number }>;
 
 /**
  * Mails to an address about an account that is not (or may not be) its own, "someone tried to use
@@ -150,14 +150,16 @@ export function createAccountEmailService(deps: {
       const link = await links.consume(hash, 'reset', clock.now());
       if (!link) throw invalidLink(); // spent by a concurrent request meanwhile
       await users.updatePasswordHash(link.userId, passwordHash, clock.now());
-      const factorsRemoved = !found.user.emailVerified && (await deps.removeSecondFactors(link.userId, client));
-      const ended = await deps.endSessions({ userId: link.userId }, 'password_reset');
+      // Removing the factors ends every session too (one transaction); the reset then ends any left.
+      const removed = found.user.emailVerified ? undefined : await deps.removeSecondFactors(link.userId, client);
+      const factorsRemoved = removed?.wasEnabled ?? false;
+      const ended = (await deps.endSessions({ userId: link.userId }, 'password_reset')).length + (removed?.sessionsEnded ?? 0);
       await users.markEmailVerified(link.userId, link.email, clock.now());
       await audit.record({
         type: 'password.reset',
         userId: link.userId,
         ...client,
-        details: { sessionsEnded: ended.length, secondFactorsRemoved: factorsRemoved },
+        details: { sessionsEnded: ended, secondFactorsRemoved: factorsRemoved },
       });
       notices.send(factorsRemoved ? 'password-reset-factors-removed' : 'password-changed', found.user);
     },
@@ -165,16 +167,16 @@ export function createAccountEmailService(deps: {
     /**
      * POST email/change, once the caller has proved it is them (recent-auth.ts): the old address
      * always gets the same notice, whether or not the new one is taken, so the notice tells an
-     * attacker nothing. A free address gets a link, stamped with the password hash of now: a
-     * password change or reset by the owner kills it. A taken one gets its owner a notice instead.
+     * attacker nothing. A free address gets a link stamped with the password hash the proof was
+     * checked against (not read again here, after the answer): a password change or reset by the
+     * owner kills it, even one that commits before this runs. A taken one gets its owner a notice.
      */
-    async requestChange(user: User, newEmail: string, client = NO_CLIENT): Promise<void> {
-      const found = await users.findCredentialsById(user.id);
-      if (!found) return;
+    async requestChange(proven: { user: User; passwordHash: string }, newEmail: string, client = NO_CLIENT): Promise<void> {
+      const { user, passwordHash } = proven;
       const owner = await users.findByEmail(newEmail);
       if (owner) onceInAWhile('email-taken-notice', newEmail, owner.id);
-      else await issueLink(user, 'change', newEmail, 'confirm-email-change', { newEmail, passwordStamp: sha256(found.passwordHash) });
-      notices.send('email-change-notice', found.user, { newEmail });
+      else await issueLink(user, 'change', newEmail, 'confirm-email-change', { newEmail, passwordStamp: sha256(passwordHash) });
+      notices.send('email-change-notice', user, { newEmail });
       await audit.record({ type: 'email.change_requested', userId: user.id, ...client, details: { taken: Boolean(owner) } });
     },
 
@@ -197,7 +199,7 @@ export function createAccountEmailService(deps: {
       }
       let user: User | undefined;
       try {
-        user = await users.changeEmail(link.userId, link.email, clock.now());
+        user = await users.changeEmail(link.userId, link.email, clock.now(), before.passwordHash);
       } catch (error) {
         if (error instanceof EmailTakenError) throw emailTaken();
         throw error;

@@ -17,7 +17,7 @@ export interface EmailRoutesDeps {
       caller: { userId: string; authTime?: number | undefined },
       currentPassword: string | undefined,
       client: ClientInfo,
-    ): Promise<User>;
+    ): Promise<{ user: User; passwordHash: string }>;
   };
   mail: MailDelivery;
   /** Per client address and per target address, on the endpoints that send mail. */
@@ -108,11 +108,11 @@ export function emailEndpoints(deps: EmailRoutesDeps): Endpoint[] {
       responses: { 202: { schema: Accepted, description: 'Accepted' }, errors: ['invalid_credentials', 'reauth_required', 'rate_limited'] },
       async handler({ auth, body, req, res }) {
         const client = clientInfo(req);
-        const user = await recentAuth.confirm({ userId: auth.sub, authTime: auth.auth_time }, body.currentPassword, client);
-        if (body.newEmail === user.email) throw validationFailed([{ path: 'newEmail', message: 'This is already your address.' }]);
+        const proven = await recentAuth.confirm({ userId: auth.sub, authTime: auth.auth_time }, body.currentPassword, client);
+        if (body.newEmail === proven.user.email) throw validationFailed([{ path: 'newEmail', message: 'This is already your address.' }]);
         res.status(202).json(ACCEPTED);
         // After the answer: a taken address (a notice, no link) must not answer faster than a free one.
-        mail.background(() => accountEmail.requestChange(user, body.newEmail, client), 'email/change');
+        mail.background(() => accountEmail.requestChange(proven, body.newEmail, client), 'email/change');
       },
     }),
 

@@ -64,7 +64,7 @@ export function createMfaService(deps: {
 
   /** Enrolment: recent authentication, and a verified address when REQUIRE_EMAIL_VERIFICATION is on. */
   const enrolling = async (caller: Caller, currentPassword: string | undefined, client: ClientInfo) => {
-    const user = await recentAuth.confirm(caller, currentPassword, client);
+    const { user } = await recentAuth.confirm(caller, currentPassword, client);
     if (deps.requireVerifiedEmail && !user.emailVerified) throw emailUnverified();
     return user;
   };
@@ -137,7 +137,7 @@ export function createMfaService(deps: {
       client: ClientInfo,
     ): Promise<{ recoveryCodes: string[] }> {
       const { userId } = caller;
-      if (!(await recentAuth.confirm(caller, currentPassword, client)).mfaEnabled) throw notOn();
+      if (!(await recentAuth.confirm(caller, currentPassword, client)).user.mfaEnabled) throw notOn();
       const method = await factor.verify(userId, code, 'recovery_codes', client);
       const recovery = recoverySet();
       const result = await repository.replaceRecoveryCodes(userId, recovery.hashes, clock.now(), endOthers(caller));
@@ -172,9 +172,9 @@ export function createMfaService(deps: {
     /**
      * A password reset of an account whose address was never verified: its second factors go
      * (pending or on), with every session, so that whoever owns the mailbox gets the account
-     * back. Resolves to whether MFA was on (the reset's notice says so).
+     * back. Resolves to whether MFA was on (the reset's notice says so) and the sessions it ended.
      */
-    async removeAfterUnprovenReset(userId: string, client: ClientInfo): Promise<boolean> {
+    async removeAfterUnprovenReset(userId: string, client: ClientInfo): Promise<{ wasEnabled: boolean; sessionsEnded: number }> {
       const { wasEnabled, also } = await repository.remove(userId, clock.now(), (trx) =>
         endSessions.within(trx, { userId }, 'password_reset'),
       );
@@ -187,7 +187,7 @@ export function createMfaService(deps: {
           details: { wasEnabled, sessionsEnded: also.ids.length, via: 'password_reset' },
         });
       }
-      return wasEnabled;
+      return { wasEnabled, sessionsEnded: also.ids.length };
     },
   };
 }

@@ -98,13 +98,27 @@ export function createUserRepository(db: Db) {
     },
 
     /** Moves the account to a new (verified) address; EmailTakenError if another account has it. */
-    async changeEmail(id: string, email: string, now: number): Promise<User | undefined> {
+    /**
+     * Moves an account to a new (verified) address; only while it is enabled and still has the
+     * password hash `expectedHash`, in the same statement, so a password change or a disable that
+     * commits meanwhile wins. Undefined when it did not move.
+     */
+    async changeEmail(id: string, email: string, now: number, expectedHash: string): Promise<User | undefined> {
+      let moved: bigint;
       try {
-        await db.updateTable('users').set({ email, emailVerified: 1, updatedAt: now }).where('id', '=', id).execute();
+        const result = await db
+          .updateTable('users')
+          .set({ email, emailVerified: 1, updatedAt: now })
+          .where('id', '=', id)
+          .where('disabled', '=', 0)
+          .where('passwordHash', '=', expectedHash)
+          .executeTakeFirst();
+        moved = result.numUpdatedRows;
       } catch (error) {
         if (isUniqueViolation(error)) throw new EmailTakenError('email taken', { cause: error });
         throw error;
       }
+      if (moved === 0n) return undefined;
       const row = await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
       return row && toUser(row);
     },

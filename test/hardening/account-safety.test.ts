@@ -112,6 +112,22 @@ describe('account safety (v3) over a real SMTP server', () => {
       expectProblem(await confirmChange(token), 400, 'invalid_link');
     });
 
+    it('a password change that commits between the proof and the link (mailed after the answer) still kills it', async () => {
+      const owner = await signupAndLogin(t.app);
+      const services = servicesFor(t, { mail: t.runtime.mail });
+      const attackerEmail = uniqueEmail('attacker');
+      // The route's two steps, apart: the proof, then (after the 202) the link.
+      const proven = await services.recentAuth.confirm({ userId: owner.userId }, PASSWORD, { ip: null, userAgent: null });
+      await request(t.app)
+        .post('/api/auth/password')
+        .set(bearer(owner.accessToken))
+        .send({ currentPassword: PASSWORD, newPassword: NEW_PASSWORD })
+        .expect(204);
+      await services.accountEmail.requestChange(proven, attackerEmail);
+      const token = tokenOf(linkIn(await mailTo(attackerEmail, /Confirm your new email/)));
+      expectProblem(await confirmChange(token), 400, 'invalid_link');
+    });
+
     it('a change does not confirm while the account is disabled', async () => {
       const owner = await signupAndLogin(t.app);
       const { token } = await attackerAsksChange(owner.accessToken);
@@ -202,6 +218,14 @@ describe('account safety (v3) over a real SMTP server', () => {
       expect(login.body.user).toMatchObject({ mfaEnabled: false, emailVerified: true });
       const notice = await mailTo(victimEmail, /two-factor authentication removed/);
       expect(notice.text).toMatch(/never been confirmed/);
+      // The audit trail counts the attacker's sessions the reset ended (the factor removal ended them).
+      const reset = await t.runtime.database.db
+        .selectFrom('auditEvents')
+        .select('details')
+        .where('type', '=', 'password.reset')
+        .where('userId', '=', attacker.userId)
+        .executeTakeFirstOrThrow();
+      expect(JSON.parse(reset.details ?? '{}')).toMatchObject({ sessionsEnded: 1, secondFactorsRemoved: true });
       // The attacker's authenticator finishes no login any more.
       expectProblem(
         await request(t.app).post('/api/auth/login').send({ email: victimEmail, password: PASSWORD }),
