@@ -196,7 +196,7 @@ export const settings = {
       env: 'FEED_MAX_STREAMS_PER_CLIENT',
       type: int(1, 10_000),
       default: '4',
-      meaning: 'open revocation-feed streams one service client may hold; one more is `429 rate_limited`',
+      meaning: 'open revocation-feed streams one service client may hold on one server process; one more is `429 rate_limited`',
     }),
     maxStreams: setting({
       env: 'FEED_MAX_STREAMS',

@@ -16,7 +16,7 @@ export function feedEndpoints(deps: { feed: RevocationFeed }): Endpoint[] {
         'On connect: every revocation that may still cover a live access token (after `Last-Event-ID`, when sent), then `event: ready`; ' +
         'then each new one as it happens. Events are `event: revocation`, `id: <sequence>`, ' +
         '`data: {"kind":"sid"|"jti","id","createdAt","expiresAt"}` (kind `sid`: every token of that session). A `: keep-alive` comment comes every 15 s. ' +
-        'A client holds at most FEED_MAX_STREAMS_PER_CLIENT streams (default 4), and each server process FEED_MAX_STREAMS (default 1000) in all: one more is `429 rate_limited`, with Retry-After.',
+        'On each server process, a client holds at most FEED_MAX_STREAMS_PER_CLIENT streams (default 4), and all clients FEED_MAX_STREAMS (default 1000): one more is `429 rate_limited`, with Retry-After.',
       access: 'client',
       responses: {
         200: { description: 'The event stream', contentType: 'text/event-stream', headers: ['Cache-Control'] },
