@@ -43,6 +43,11 @@ export function createDb(url: string, options: { poolSize?: number; onError?: (e
     // An idle client that loses its connection (server restart, failover) emits 'error' on the
     // pool; unhandled, that would crash the process. The pool replaces the client by itself.
     pool.on('error', (error) => options.onError?.(error));
+    // A client that loses its connection while checked out (a backend killed mid-query, an
+    // immediate shutdown, a failover) emits 'error' on itself, where pg-pool's listener is
+    // detached: unhandled, that ended the process. Its query fails on its own, and the pool
+    // discards the client when it comes back; this only reports the loss.
+    pool.on('connect', (client) => client.on('error', (error) => options.onError?.(error)));
     const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }), plugins: [new CamelCasePlugin()] });
     return handle(db, 'postgres');
   }
