@@ -40,14 +40,13 @@ export function createDb(url: string, options: { poolSize?: number; onError?: (e
         oid === PG_INT8 ? (value: string) => Number(value) : (pg.types.getTypeParser(oid, format) as (value: string) => unknown),
     };
     const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10, types });
-    // An idle client that loses its connection (server restart, failover) emits 'error' on the
-    // pool; unhandled, that would crash the process. The pool replaces the client by itself.
-    pool.on('error', (error) => options.onError?.(error));
-    // A client that loses its connection while checked out (a backend killed mid-query, an
-    // immediate shutdown, a failover) emits 'error' on itself, where pg-pool's listener is
-    // detached: unhandled, that ended the process. Its query fails on its own, and the pool
-    // discards the client when it comes back; this only reports the loss.
+    // A client that loses its connection emits 'error' on itself. Idle, pg-pool listens too and
+    // re-emits it on the pool; checked out (a backend killed mid-query, an immediate shutdown, a
+    // failover) nothing did, and the unhandled event ended the process. Every client now has its
+    // own listener, which reports the loss once, idle or not; its work fails on its own and the
+    // pool discards it. The pool's event still needs a listener, or it would be the crash.
     pool.on('connect', (client) => client.on('error', (error) => options.onError?.(error)));
+    pool.on('error', () => {});
     const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }), plugins: [new CamelCasePlugin()] });
     return handle(db, 'postgres');
   }
