@@ -9,11 +9,15 @@ import { TEST_DIALECT } from '../helpers/database.ts';
  * pool (an OOM kill, `pg_ctl stop -m immediate`, a failover) made the client emit 'error' where
  * pg-pool's own listener is detached: unhandled, the process exited.
  */
+const APPLICATION = `tessera-connection-loss-${process.pid}`;
+
 describe.runIf(TEST_DIALECT === 'postgres')('a PostgreSQL connection lost while in use', () => {
   it('fails the work on it and reports the loss; the process lives and the pool serves the next query', async () => {
     const url = process.env.TEST_DATABASE_URL!;
     const reported: string[] = [];
-    const database = createDb(url, { poolSize: 2, onError: (error) => reported.push(error.message) });
+    const poolUrl = new URL(url);
+    poolUrl.searchParams.set('application_name', APPLICATION);
+    const database = createDb(poolUrl.href, { poolSize: 2, onError: (error) => reported.push(error.message) });
     const admin = new pg.Client({ connectionString: url });
     await admin.connect();
     try {
@@ -28,6 +32,16 @@ describe.runIf(TEST_DIALECT === 'postgres')('a PostgreSQL connection lost while 
       // The process is still here (an unhandled 'error' event fails the run), and the pool
       // serves the next query on a new connection.
       await vi.waitFor(() => expect(database.ping()).resolves.toBe(true), { timeout: 2000, interval: 50 });
+
+      // An idle connection that dies (a server restart) is reported once, and the process lives.
+      const before = reported.length;
+      await admin.query("select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1 and state = 'idle'", [
+        APPLICATION,
+      ]);
+      await vi.waitFor(() => expect(reported.length).toBe(before + 1));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(reported.length).toBe(before + 1);
+      await expect(database.ping()).resolves.toBe(true);
     } finally {
       await admin.end();
       await database.close();
