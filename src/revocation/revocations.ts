@@ -70,12 +70,16 @@ export function createRevocations(deps: {
   let lastPrune = 0;
   const listeners = new Set<(rows: SequencedRevocation[]) => void>();
 
-  /** Sessions and tokens go to the index; keys to the keystore (a re-read failing is logged: the key is dropped already). */
-  const applyHere = (rows: StoredRevocation[]) => {
+  /**
+   * Sessions and tokens go to the index; keys to the keystore (a re-read failing is logged: the key
+   * is dropped already). Settles once the keystore has let the keys go, and never rejects, so a poll
+   * that read a key revocation has applied it when it resolves.
+   */
+  const applyHere = async (rows: StoredRevocation[]): Promise<void> => {
     const kids = rows.filter(isKeyRevocation).map((row) => row.id);
     index.apply(rows.filter((row): row is Revocation => !isKeyRevocation(row)));
     if (kids.length > 0 && deps.onKeysRevoked) {
-      deps
+      await deps
         .onKeysRevoked(kids)
         .catch((error: unknown) =>
           logger.error({ err: error, kids }, 'signing keys not re-read after a key revocation; the next key poll will'),
@@ -89,7 +93,7 @@ export function createRevocations(deps: {
     const startedAt = clock.now();
     try {
       const read = await repo.after(cursor, startedAt);
-      applyHere(read.rows);
+      await applyHere(read.rows);
       cursor = read.cursor;
       const feedRows = forFeed(read.rows);
       if (feedRows.length > 0) {
@@ -146,7 +150,7 @@ export function createRevocations(deps: {
       pollForListeners();
     },
     applyKeys(revoked) {
-      applyHere(revoked);
+      void applyHere(revoked);
       deps.broadcast?.publish(revoked);
     },
     async start() {
@@ -155,7 +159,7 @@ export function createRevocations(deps: {
       // After a Redis outage, read what was missed from the database straight away.
       deps.broadcast?.subscribe(
         (revoked) => {
-          applyHere(revoked);
+          void applyHere(revoked);
           if (forFeed(revoked).length > 0) pollForListeners();
         },
         () => void poll(),
