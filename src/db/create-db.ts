@@ -30,6 +30,14 @@ function handle(db: Db, dialect: Dialect): DatabaseHandle {
 
 const PG_INT8 = 20;
 
+/**
+ * How long a request waits for a pooled connection: a new one to a server that does not answer
+ * (a host down or a partition drops packets, where TCP alone would wait about two minutes), or a
+ * free one when all are busy. Past it the request fails as `unavailable` (503, lib/database-unavailable.ts).
+ * Healthy waits are milliseconds; 10 s leaves a loaded pool plenty and still ends a hang.
+ */
+const CONNECT_TIMEOUT_MS = 10_000;
+
 /** Opens SQLite (`sqlite:<path>`, `sqlite::memory:`) or PostgreSQL (`postgres://…`). */
 export function createDb(url: string, options: { poolSize?: number; onError?: (error: Error) => void } = {}): DatabaseHandle {
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
@@ -39,7 +47,7 @@ export function createDb(url: string, options: { poolSize?: number; onError?: (e
       getTypeParser: (oid: number, format?: 'text' | 'binary') =>
         oid === PG_INT8 ? (value: string) => Number(value) : (pg.types.getTypeParser(oid, format) as (value: string) => unknown),
     };
-    const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10, types });
+    const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10, types, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
     // A client that loses its connection emits 'error' on itself. Idle, pg-pool listens too and
     // re-emits it on the pool; checked out (a backend killed mid-query, an immediate shutdown, a
     // failover) nothing did, and the unhandled event ended the process. Every client now has its

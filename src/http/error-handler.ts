@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler } from 'express';
 import type { Logger } from 'pino';
+import { databaseUnavailable, isDatabaseUnavailable } from '../lib/database-unavailable.ts';
 import { DomainError } from '../lib/errors.ts';
 import { sendProblem, STATUS_OF } from './problem.ts';
 
@@ -24,10 +25,20 @@ function fromHttpError(error: { type?: unknown; status?: unknown; expose?: unkno
   return undefined;
 }
 
+/** The contract's error for a thrown value, when it has one. */
+function knownError(error: unknown): DomainError | undefined {
+  if (error instanceof DomainError) return error;
+  if (typeof error !== 'object' || error === null) return undefined;
+  const http = fromHttpError(error);
+  if (http) return http;
+  // A database out of reach is a passing state a client can retry (503, Retry-After), not a bug.
+  return isDatabaseUnavailable(error) ? databaseUnavailable(error) : undefined;
+}
+
 /**
  * The one place errors become responses. Domain errors send their public detail (their private
- * cause is logged for the 5xx ones); anything else is logged with its stack and answered with a
- * bare 500.
+ * cause is logged for the 5xx ones); a database outage becomes `unavailable`; anything else is
+ * logged with its stack and answered with a bare 500.
  */
 export function createErrorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, next) => {
@@ -35,7 +46,7 @@ export function createErrorHandler(logger: Logger): ErrorRequestHandler {
       next(error);
       return;
     }
-    const known = error instanceof DomainError ? error : typeof error === 'object' && error !== null ? fromHttpError(error) : undefined;
+    const known = knownError(error);
     if (known) {
       if (STATUS_OF[known.code] >= 500) logger.error({ err: known.cause ?? known, path: req.path }, known.detail);
       sendProblem(res, known);

@@ -80,7 +80,10 @@ function bearerChallenge(error: DomainError): string {
   return `${realm}, error="invalid_token", ${description}`;
 }
 
-/** The response headers an error implies: Retry-After for limits, a challenge for refused credentials. */
+/**
+ * The response headers an error implies: Retry-After for limits and for a database outage
+ * (lib/database-unavailable.ts), a challenge for refused credentials.
+ */
 function problemHeaders(error: DomainError, status: number): Record<string, string> {
   const headers: Record<string, string> = {};
   if (error.retryAfterSeconds !== undefined) headers['Retry-After'] = String(error.retryAfterSeconds);
