@@ -33,6 +33,7 @@ import type { MailDelivery } from './mail/delivery.ts';
 import { createServices } from './services.ts';
 import { sessionsEndpoints } from './sessions/sessions.routes.ts';
 import { jwksEndpoints } from './tokens/jwks.routes.ts';
+import { jwksMaxAgeSeconds } from './tokens/key-publication.ts';
 import type { AccessClaims } from './tokens/claims.ts';
 import type { Keystore } from './tokens/keystore.ts';
 import { createRequireAuth } from './tokens/require-auth.ts';
@@ -119,7 +120,7 @@ export function createApp(deps: AppDeps): Express {
       registry: metrics.registry,
       document: () => (document ??= createOpenApiDocument(endpoints, { version: VERSION })),
     }),
-    ...jwksEndpoints({ keystore, maxAgeSeconds: Math.min(300, Math.floor(config.keyPollMs / 1000)) }),
+    ...jwksEndpoints({ keystore, maxAgeSeconds: jwksMaxAgeSeconds(config.keyPollMs) }),
     ...authEndpoints({
       config,
       ...services,

@@ -9,6 +9,7 @@ import { migrateToLatest } from './db/migrate.ts';
 import type { Clock } from './lib/clock.ts';
 import { createRevocations, type Revocations } from './revocation/revocations.ts';
 import { createDbKeystore } from './tokens/db-keystore.ts';
+import { publishDelayMs as keyPublishDelayMs } from './tokens/key-publication.ts';
 import { createHmacKeystore } from './tokens/hmac-keystore.ts';
 import type { Keystore } from './tokens/keystore.ts';
 import { ensureAdmin } from './users/ensure-admin.ts';
@@ -55,8 +56,8 @@ export async function openDatabase(config: Config, logger?: Logger): Promise<Dat
  */
 export const retireWindowMs = (config: Config): number => (config.jwt.accessTtl + config.jwt.clockTolerance) * 1000 + config.keyPollMs;
 
-/** How long a rotated key is published before it signs: one key poll, plus a second for that poll to land. */
-export const publishDelayMs = (config: Config): number => config.keyPollMs + 1000;
+/** How long a rotated key is published before it signs: see tokens/key-publication.ts. */
+export const publishDelayMs = (config: Config): number => keyPublishDelayMs(config.keyPollMs);
 
 export async function openKeystore(config: Config, db: Db, clock: Clock): Promise<Keystore> {
   const alg = config.jwt.algorithm;

@@ -22,10 +22,7 @@ export interface DbKeystoreOptions {
   encryptionSecret: Buffer;
   /** How long a retired key keeps verifying: the access-token lifetime plus leeway, in ms. */
   retireAfterMs: number;
-  /**
-   * How long a rotated key is published before it signs: at least one key poll
-   * (KEY_POLL_INTERVAL), so every instance already holds it when the first token arrives.
-   */
+  /** How long a rotated key is published before it signs (publishDelayMs in key-publication.ts). */
   publishDelayMs: number;
   /** Minimum time between reloads triggered by an unknown `kid`. */
   reloadCooldownMs?: number;
@@ -51,6 +48,10 @@ export async function createDbKeystore(options: DbKeystoreOptions): Promise<Keys
   const revoked = new Set<string>();
   /** The last read of the store; it never rejects (its caller gets the error). */
   let reading: Promise<void> = Promise.resolve();
+  /** When the last successful read started: what it brought is at least that fresh. */
+  let lastReadAt = Number.NEGATIVE_INFINITY;
+  /** A read-through (reload with ifOlderThanMs) under way, which the next such requests share. */
+  let readingThrough: Promise<void> | undefined;
 
   const privatePem = (row: SigningKeyRow): string => {
     const cached = privateKeys.get(row.kid);
@@ -125,6 +126,7 @@ export async function createDbKeystore(options: DbKeystoreOptions): Promise<Keys
     }
     entries = rows.map((row) => toEntry(row, now));
     for (const kid of privateKeys.keys()) if (!entries.some((e) => e.kid === kid && e.signingKey)) privateKeys.delete(kid);
+    lastReadAt = now;
   };
 
   /**
@@ -162,7 +164,16 @@ export async function createDbKeystore(options: DbKeystoreOptions): Promise<Keys
     jwks() {
       return keystore.list().flatMap((entry) => (entry.jwk ? [entry.jwk] : []));
     },
-    async reload({ onlyIfCool = false } = {}) {
+    async reload({ onlyIfCool = false, ifOlderThanMs } = {}) {
+      if (ifOlderThanMs !== undefined) {
+        const age = clock.now() - lastReadAt;
+        // A clock set back reads as stale: better one read too many than a key missing from the JWKS.
+        if (age >= 0 && age < ifOlderThanMs) return false;
+        await (readingThrough ??= load().finally(() => {
+          readingThrough = undefined;
+        }));
+        return true;
+      }
       if (onlyIfCool) {
         if (clock.now() - lastUnknownKidReload < cooldownMs) return false;
         lastUnknownKidReload = clock.now();

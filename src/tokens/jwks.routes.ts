@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { endpoint, type Endpoint } from '../http/endpoint.ts';
+import { JWKS_READ_THROUGH_MS } from './key-publication.ts';
 import type { Keystore } from './keystore.ts';
 
 const Jwks = z
@@ -7,10 +8,12 @@ const Jwks = z
   .meta({ id: 'JWKS' });
 
 /**
- * The public keys of every key whose tokens may still be live. Cacheable for a short time:
- * never longer than a rotation takes to be picked up.
+ * The public keys of every key whose tokens may still be live. Read through: a key published on
+ * another instance (or by the CLI) is listed within JWKS_READ_THROUGH_MS, not at the next key
+ * poll, so a resource service that looks for it finds it. Cacheable for a short time: the delay
+ * before a published key signs counts this max-age in (key-publication.ts).
  */
-export function jwksEndpoints(deps: { keystore: Pick<Keystore, 'jwks'>; maxAgeSeconds: number }): Endpoint[] {
+export function jwksEndpoints(deps: { keystore: Pick<Keystore, 'jwks' | 'reload'>; maxAgeSeconds: number }): Endpoint[] {
   return [
     endpoint({
       method: 'get',
@@ -19,7 +22,10 @@ export function jwksEndpoints(deps: { keystore: Pick<Keystore, 'jwks'>; maxAgeSe
       summary: 'Public signing keys (empty in HMAC mode)',
       access: 'public',
       responses: { 200: { schema: Jwks, description: 'JWK Set', headers: ['Cache-Control'] } },
-      handler({ res }) {
+      async handler({ res }) {
+        // With the database unreachable the keys held are still the best answer: a resource
+        // service keeps verifying (the key poll logs the failure).
+        await deps.keystore.reload({ ifOlderThanMs: JWKS_READ_THROUGH_MS }).catch(() => false);
         res.setHeader('Cache-Control', `public, max-age=${deps.maxAgeSeconds}`);
         res.json({ keys: deps.keystore.jwks() });
       },

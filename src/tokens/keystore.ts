@@ -24,10 +24,14 @@ export interface VerificationKeys {
   /** A key that may still verify tokens, by `kid`. */
   find(kid: string): KeyEntry | undefined;
   /**
-   * Re-reads the keys. `onlyIfCool` (an unknown `kid`): at most once per cooldown, counted
-   * between such reloads only, so a routine poll never makes a new key's token wait. Returns whether it read.
+   * Re-reads the keys; returns whether it read.
+   * - `onlyIfCool` (a token under an unknown `kid`, named by `kid`): rate-limited, counted between
+   *   such reloads only, so a routine poll never makes a new key's token wait. The remote keystore
+   *   looks for each kid once per cooldown, so one unknown kid never holds up another.
+   * - `ifOlderThanMs` (the JWKS route's read-through): only if the last read started longer ago
+   *   than that; requests meanwhile share one read.
    */
-  reload(options?: { onlyIfCool?: boolean }): Promise<boolean>;
+  reload(options?: { onlyIfCool?: boolean; kid?: string; ifOlderThanMs?: number }): Promise<boolean>;
 }
 
 /** The keys the auth server signs with and publishes. */
@@ -39,8 +43,9 @@ export interface SigningKeys {
   /** Public JWKs of list(); empty in HMAC mode. */
   jwks(): JsonWebKey[];
   /**
-   * Publishes a new key that starts signing at its `activatesAt` (once every instance has had a
-   * key poll to load it); the old one keeps verifying until its tokens expire.
+   * Publishes a new key that starts signing at its `activatesAt` (once every instance and every
+   * resource service can have seen it: key-publication.ts); the old one keeps verifying until its
+   * tokens expire.
    */
   rotate(): Promise<KeyEntry>;
   /**

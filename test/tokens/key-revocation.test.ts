@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createAuditLog } from '../../src/audit/audit-log.ts';
 import { createRevocations } from '../../src/revocation/revocations.ts';
 import { openKeystore, type Runtime } from '../../src/runtime.ts';
+import { publishDelayMs } from '../../src/tokens/key-publication.ts';
 import { createSigningKeysService } from '../../src/tokens/signing-keys.service.ts';
 import { cli } from '../helpers/cli.ts';
 import { fakeClock } from '../helpers/clock.ts';
@@ -15,7 +16,8 @@ import { createTestApp, openSecondInstance, signupAndLogin, type TestApp } from 
 
 /** The secrets the CLI helper runs with, so a `tessera` command on the test database reads the same keys. */
 const CLI_SECRETS = { JWT_REFRESH_SECRET: 'r'.repeat(40), KEY_ENCRYPTION_SECRET: 'k'.repeat(40) };
-const PUBLISH_DELAY_MS = 31_000;
+/** The default KEY_POLL_INTERVAL's publish delay (61 s: tokens/key-publication.ts). */
+const PUBLISH_DELAY_MS = publishDelayMs(30_000);
 const VIA_CLI = { actorId: null, via: 'cli' as const, osUser: 'operator' };
 
 const protectedOn = (app: Express, token: string) => request(app).get('/api/protected').set('Authorization', `Bearer ${token}`);
