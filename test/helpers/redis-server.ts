@@ -16,8 +16,20 @@ async function freePort(): Promise<number> {
 }
 
 /**
- * A private, throwaway Redis on its own port, so a test can stop and restart it without
- * touching the machine's shared Redis.
+ * Kills `pid` once this process is gone. Vitest ends its workers with SIGTERM, which runs no
+ * 'exit' hook, and a test that fails midway may never reach its cleanup: without this a Redis
+ * left frozen (SIGSTOP) would stay on the machine, stopped, for good. SIGKILL ends a stopped
+ * process too. The watchdog leaves on its own as soon as either process is gone.
+ */
+function killWhenOrphaned(pid: number): void {
+  const script =
+    'while kill -0 "$1" 2>/dev/null && kill -0 "$2" 2>/dev/null; do sleep 1; done; kill -0 "$1" 2>/dev/null || kill -KILL "$2" 2>/dev/null';
+  spawn('/bin/sh', ['-c', script, 'watchdog', String(process.pid), String(pid)], { stdio: 'ignore', detached: true }).unref();
+}
+
+/**
+ * A private, throwaway Redis on its own port, so a test can stop and restart it, or freeze it
+ * (a stuck primary, a partition that drops packets), without touching the machine's shared Redis.
  */
 export async function startPrivateRedis() {
   const port = await freePort();
@@ -42,13 +54,23 @@ export async function startPrivateRedis() {
     child = spawn(REDIS_BINARY, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
       stdio: 'ignore',
     });
+    if (child.pid !== undefined) killWhenOrphaned(child.pid);
     await waitUntil(true);
   };
+  // SIGKILL ends a frozen process as well: stop() is the cleanup whatever state it is in.
   const stop = async () => {
     child?.kill('SIGKILL');
     child = undefined;
     await waitUntil(false);
   };
+  /** SIGSTOP: connections stay open and the kernel still accepts new ones, but nothing answers. */
+  const freeze = () => {
+    if (!child?.kill('SIGSTOP')) throw new Error('no redis-server to freeze');
+  };
+  const thaw = async () => {
+    if (!child?.kill('SIGCONT')) throw new Error('no redis-server to thaw');
+    await waitUntil(true);
+  };
   await start();
-  return { url: `redis://127.0.0.1:${port}`, start, stop };
+  return { url: `redis://127.0.0.1:${port}`, start, stop, freeze, thaw };
 }
