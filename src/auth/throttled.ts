@@ -11,7 +11,7 @@ export type Throttled = <T>(key: string, client: ClientInfo, check: () => Promis
  * Runs a check (a password, a second-factor code) under the account throttle: refused while the
  * key is locked, an attempt counted before the check runs, a success clearing the count. The key
  * names the account (`login:<email>`, `password:<id>`, `mfa:<id>`) or a device (`device:<id>`).
- * A throttle outage (Redis down) is logged and does not stop logins.
+ * A throttle outage (Redis down, or silent until its command timeout) is logged and does not stop logins.
  */
 export function createThrottled(deps: { throttle: AccountThrottle; audit: AuditLog; logger: Logger }): Throttled {
   const { throttle, audit, logger } = deps;

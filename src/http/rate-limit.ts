@@ -67,7 +67,8 @@ export function createRateLimiters(config: Config, makeStore?: (prefix: string) 
     windowMs: config.rateLimit.windowMs,
     standardHeaders: 'draft-7',
     legacyHeaders: false,
-    // A shared store that fails (Redis down) lets requests through rather than refusing every login.
+    // A shared store that fails (Redis down, or silent until the command timeout) lets requests
+    // through rather than refusing or holding every login.
     ...(makeStore ? { store: makeStore(prefix), passOnStoreError: true } : {}),
     // A store outage is reported once by the Redis client; one line per request would flood the log.
     ...(logger

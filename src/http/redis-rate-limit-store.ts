@@ -7,8 +7,9 @@ import type { Redis } from 'ioredis';
  * Written here rather than taken from rate-limit-redis: that store loads a Lua script once
  * at start and keeps the rejected promise if Redis is down at that moment, so limits never
  * come back without a restart. These are plain INCR/PEXPIRE commands, each call on its own:
- * while Redis is down they fail fast (express-rate-limit then lets the request through,
- * passOnStoreError), and they work again the moment it returns.
+ * while Redis is down they fail fast, while it is silent (frozen, partitioned) they time out
+ * (redis-clients.ts), and either way express-rate-limit lets the request through
+ * (passOnStoreError); they work again the moment Redis returns.
  */
 export class RedisRateLimitStore implements Store {
   windowMs = 60_000;
