@@ -19,7 +19,7 @@ import { securityHeaders } from './http/security-headers.ts';
 import { createMetrics } from './http/metrics.ts';
 import { mfaEndpoints } from './mfa/mfa.routes.ts';
 import { createOpenApiDocument } from './http/openapi.ts';
-import { metricsGuard, opsEndpoints } from './http/ops.routes.ts';
+import { answersInTime, metricsGuard, opsEndpoints } from './http/ops.routes.ts';
 import { createRateLimiters, type RateLimiters } from './http/rate-limit.ts';
 import { notFound } from './lib/errors.ts';
 import type { Clock } from './lib/clock.ts';
@@ -108,7 +108,7 @@ export function createApp(deps: AppDeps): Express {
     const all = { database: () => database.ping(), ...deps.readiness };
     await Promise.all(
       Object.entries(all).map(async ([name, check]) => {
-        checks[name] = await check().catch(() => false);
+        checks[name] = await answersInTime(check);
       }),
     );
     return checks;

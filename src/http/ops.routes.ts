@@ -7,7 +7,27 @@ import { endpoint, type Endpoint } from './endpoint.ts';
 
 const Status = z.object({ status: z.string() }).loose().meta({ id: 'Status' });
 
-/** healthz (process up), readyz (dependencies answer), metrics, openapi.json. */
+/**
+ * How long /readyz waits for one dependency before counting it down. A healthy database answers
+ * `select 1` in milliseconds, even with a busy pool, and Redis gives up on its own PING after
+ * COMMAND_TIMEOUT_MS; a check still pending after two seconds has a dependency that is as good as
+ * down for the requests behind it. Under the 5 s health-check timeout of the usual load
+ * balancers, so they get a 503 that names the check rather than a timeout of their own.
+ */
+export const READY_CHECK_TIMEOUT_MS = 2000;
+
+/** A readiness check's answer: false if it fails, or does not answer within READY_CHECK_TIMEOUT_MS (a frozen dependency). */
+export function answersInTime(check: () => Promise<boolean>): Promise<boolean> {
+  return new Promise((resolve) => {
+    const deadline = setTimeout(() => resolve(false), READY_CHECK_TIMEOUT_MS);
+    Promise.resolve()
+      .then(check)
+      .then(resolve, () => resolve(false))
+      .finally(() => clearTimeout(deadline));
+  });
+}
+
+/** healthz (process up), readyz (dependencies answer, each in time: answersInTime), metrics, openapi.json. */
 export function opsEndpoints(deps: {
   ready: () => Promise<Record<string, boolean>>;
   registry: Registry;
