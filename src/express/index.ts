@@ -9,6 +9,7 @@ import { createAccessTokenVerifier } from '../tokens/access-token-verifier.ts';
 import type { VerificationKeys } from '../tokens/keystore.ts';
 import type { VerifiedClaims } from '../tokens/claims.ts';
 import { createHmacKeystore } from '../tokens/hmac-keystore.ts';
+import { readHeader } from '../tokens/jwt-header.ts';
 import { createRemoteKeystore } from './remote-keystore.ts';
 import { createRevocationCheck } from './revocation-check.ts';
 import type { RevocationFeedOptions } from './revocation-options.ts';
@@ -66,7 +67,11 @@ export interface RequireAuthOptions {
   algorithms?: Algorithm[];
   /** Leeway for exp/nbf in seconds (default 5). */
   clockTolerance?: number;
-  /** Minimum time between JWKS fetches caused by unknown `kid`s (default 30 s). */
+  /**
+   * How long a `kid` the JWKS did not have is refused before it is looked for again (default
+   * 30 s). Per kid: a made-up kid never holds up a new key's tokens. Fetches for unknown kids
+   * start at most once a second, whatever the kids.
+   */
   cooldownMs?: number;
   /**
    * Verified tokens remembered per process, keyed by the token (default 10,000; 0 turns the cache
@@ -95,6 +100,12 @@ export interface RequireAuthOptions {
    */
   amr?: string[];
   clock?: Clock;
+}
+
+/** The `kid` of a token refused as signed by an unknown key (its header has been read by then). */
+function kidOf(token: string): string | undefined {
+  const { kid } = readHeader(token);
+  return typeof kid === 'string' ? kid : undefined;
 }
 
 function cacheSizeOf(size: number | undefined): number {
@@ -140,8 +151,8 @@ export function requireAuth(options: RequireAuthOptions): RequestHandler {
   const authenticate = createRequireAuth<VerifiedClaims>({
     verify,
     ...(isRevoked ? { isRevoked } : {}),
-    reloadKeys: () =>
-      keys.reload({ onlyIfCool: true }).catch((error: unknown) => {
+    reloadKeys: (token) =>
+      keys.reload({ onlyIfCool: true, kid: kidOf(token) }).catch((error: unknown) => {
         // An unreachable auth server is an outage (503), not a bad token.
         throw unavailable('The signing keys cannot be fetched right now.', error);
       }),

@@ -2,6 +2,7 @@ import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import { createRemoteJWKSet, customFetch, type FetchImplementation } from 'jose';
 import { isHmac, type Algorithm } from '../lib/algorithms.ts';
 import type { KeyEntry, VerificationKeys } from '../tokens/keystore.ts';
+import { UNKNOWN_KID_COOLDOWN_MS } from '../tokens/key-publication.ts';
 import { algorithmOf } from './jwk-algorithm.ts';
 
 export interface RemoteKeystoreOptions {
@@ -11,36 +12,56 @@ export interface RemoteKeystoreOptions {
    * is used only when this pins exactly one algorithm for its kty/crv (see algorithmOf).
    */
   algorithms: Algorithm[];
-  /** Minimum time between fetches caused by unknown `kid`s (default 30 s). */
+  /**
+   * How long a kid the JWKS did not have is refused before it is looked for again (default 30 s,
+   * UNKNOWN_KID_COOLDOWN_MS). Per kid: one unknown kid never holds up another.
+   */
   cooldownMs?: number;
   /** How long fetched keys are trusted before a background refetch (default 5 min). */
   cacheMaxAgeMs?: number;
   fetch?: FetchImplementation;
 }
 
-/** How soon an unknown `kid` may trigger another fetch after a failed one (one at a time in any case). */
-const RETRY_AFTER_FAILURE_MS = 1000;
+/**
+ * Fetches for unknown kids start at most this often, however many different kids arrive: a flood
+ * of made-up kids costs the auth server one JWKS request a second. A kid that arrives in between
+ * waits for the next one (at most this long) rather than being refused.
+ */
+const UNKNOWN_KID_FETCH_GAP_MS = 1000;
+/** Kids remembered as looked for and missing; beyond this the oldest are forgotten (the gap still bounds fetches). */
+const MAX_MISSING_KIDS = 1000;
+
+/** A fetch for unknown kids: scheduled (not started yet, so a kid may still join it) or under way. */
+interface Lookup {
+  kids: Set<string>;
+  started: boolean;
+  done: Promise<void>;
+}
 
 /**
  * The keys of a remote JWKS, for a resource server. jose's remote JWK set does the
  * fetching (timeouts, cache age); verification stays
  * synchronous on KeyObjects built from its cached set.
+ *
+ * Unknown kids: jose's own cooldown covers every kid after any fetch, so one token under a kid
+ * the JWKS did not have yet (or a made-up one) made the next key refused for the whole cooldown.
+ * Here the cooldown is per kid, and a global gap bounds the fetches.
  */
 export function createRemoteKeystore(options: RemoteKeystoreOptions): VerificationKeys {
-  const cooldownMs = options.cooldownMs ?? 30_000;
+  const cooldownMs = options.cooldownMs ?? UNKNOWN_KID_COOLDOWN_MS;
   const allowed = new Set(options.algorithms.filter((alg) => !isHmac(alg)));
+  // jose's cooldown is not used: its getKey is never called, only reload().
   const remote = createRemoteJWKSet(new URL(options.jwksUrl), {
-    cooldownDuration: cooldownMs,
     cacheMaxAge: options.cacheMaxAgeMs ?? 300_000,
     ...(options.fetch ? { [customFetch]: options.fetch } : {}),
   });
   let entries = new Map<string, KeyEntry>();
-  // Counted between unknown-kid reloads only: jose's own cooldown restarts at every fetch (the
-  // routine refresh included), which would make a token under a just-published key wait.
-  let lastUnknownKidReload = Number.NEGATIVE_INFINITY;
-  /** The last such reload failed (the auth server was unreachable): its error, until one succeeds. */
-  let failure: { error: unknown } | undefined;
   let inFlight: Promise<void> | undefined;
+  /** Kids a fetch looked for and did not find, with when that fetch started (insertion order = age). */
+  const missing = new Map<string, number>();
+  /** When the last fetch for unknown kids started. */
+  let lastLookup = Number.NEGATIVE_INFINITY;
+  let lookup: Lookup | undefined;
 
   const rebuild = () => {
     const next = new Map<string, KeyEntry>();
@@ -76,35 +97,80 @@ export function createRemoteKeystore(options: RemoteKeystoreOptions): Verificati
         inFlight = undefined;
       }));
 
+  /** Whether `kid` was looked for less than a cooldown ago and was not there. */
+  const coolingDown = (kid: string, now: number): boolean => {
+    for (const [oldest, at] of missing) {
+      if (now - at < cooldownMs && missing.size <= MAX_MISSING_KIDS) break;
+      missing.delete(oldest);
+    }
+    const at = missing.get(kid);
+    return at !== undefined && now - at < cooldownMs;
+  };
+
+  /** Starts a fetch for the kids gathered, once the gap since the last one has passed. */
+  const schedule = (): Lookup => {
+    const kids = new Set<string>();
+    const wait = Math.max(0, lastLookup + UNKNOWN_KID_FETCH_GAP_MS - performance.now());
+    const next: Lookup = {
+      kids,
+      started: false,
+      done: new Promise<void>((resolve) => setTimeout(resolve, wait)).then(async () => {
+        next.started = true;
+        const at = (lastLookup = performance.now());
+        try {
+          // A fetch under way began before these kids arrived: wait for it, then fetch anew.
+          await inFlight?.catch(() => {});
+          await fetchKeys();
+        } finally {
+          if (lookup === next) lookup = undefined;
+        }
+        for (const kid of kids) {
+          if (entries.has(kid)) continue;
+          missing.delete(kid);
+          missing.set(kid, at);
+        }
+      }),
+    };
+    return next;
+  };
+
+  /** Resolves once a fetch that started after this call has looked for `kid`. */
+  const lookFor = async (kid: string): Promise<void> => {
+    for (;;) {
+      const current = lookup;
+      if (current && !current.started) {
+        // Past the cap a kid still waits for the fetch; it is just not remembered as missing.
+        if (current.kids.size < MAX_MISSING_KIDS) current.kids.add(kid);
+        return current.done;
+      }
+      if (current) {
+        // Started before this kid arrived; it may still bring the key (published before it began).
+        await current.done.catch(() => {});
+        if (entries.has(kid)) return;
+        continue;
+      }
+      lookup = schedule();
+    }
+  };
+
   return {
     find: (kid) => {
       // Stale keys keep answering while a refetch runs in the background.
       if (!remote.fresh && !remote.reloading && entries.size > 0) void fetchKeys().catch(() => {});
       return entries.get(kid);
     },
-    async reload({ onlyIfCool = false } = {}) {
-      // A fetch under way (the first one, say) may bring the key: wait for it rather than call
-      // the token unknown because the cooldown began a moment ago.
-      if (onlyIfCool && inFlight) {
-        await inFlight;
+    async reload({ onlyIfCool = false, kid } = {}) {
+      if (!onlyIfCool) {
+        await fetchKeys();
         return true;
       }
-      if (onlyIfCool) {
-        const now = performance.now();
-        // After a failed fetch the key may well exist: say "outage" (503) and retry soon, rather
-        // than call a good token unknown (401) for a whole cooldown once the server is back.
-        if (failure) {
-          if (now - lastUnknownKidReload < RETRY_AFTER_FAILURE_MS) throw failure.error;
-        } else if (now - lastUnknownKidReload < cooldownMs) return false;
-        lastUnknownKidReload = now;
-      }
-      try {
-        await fetchKeys();
-        failure = undefined;
-      } catch (error) {
-        failure = { error };
-        throw error;
-      }
+      // No kid named: the first fetch (a resource server loading its keys).
+      const wanted = kid ?? '';
+      if (entries.has(wanted)) return true; // another request's fetch brought it meanwhile
+      if (coolingDown(wanted, performance.now())) return false;
+      // A failed fetch rejects here: an outage (503), not an unknown key (401). Its kids are not
+      // counted as missing, so they are looked for again at the next fetch, a gap later.
+      await lookFor(wanted);
       return true;
     },
   };

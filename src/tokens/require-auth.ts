@@ -22,8 +22,8 @@ export interface AuthenticateOptions<C extends Claims = AccessClaims> {
   verify(token: string): C;
   /** Revocation check run on every request, after verification (and after any cache). */
   isRevoked?(claims: C): boolean;
-  /** Called once for a token whose `kid` is unknown; resolves true if keys were reloaded. */
-  reloadKeys?(): Promise<boolean>;
+  /** Called once for a token whose `kid` is unknown (the token is passed); resolves true if keys were reloaded. */
+  reloadKeys?(token: string): Promise<boolean>;
 }
 
 const BEARER = /^Bearer +([^\s]+) *$/i;
@@ -67,7 +67,7 @@ export function createRequireAuth<C extends Claims = AccessClaims>(options: Auth
         return next(toFailure(error));
       }
     }
-    return options.reloadKeys().then(
+    return options.reloadKeys(token).then(
       () => {
         try {
           check(req, token);
