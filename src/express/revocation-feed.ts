@@ -10,16 +10,16 @@ import { createSseParser, type SseEvent } from './sse-parser.ts';
  */
 export type FeedState = 'connecting' | 'catching-up' | 'current' | 'down' | 'closed';
 
-/** One period during which the feed was not current; a new object for each. */
-export interface Outage {
-  since: number;
-}
-
 export interface RevocationFeed {
   state(): FeedState;
   isCurrent(): boolean;
-  /** The outage going on (from start-up until the first `ready`, from each disconnect until the next), or undefined while current. */
-  outage(): Outage | undefined;
+  /**
+   * The last moment the feed is known to have missed nothing: when it last read bytes (an event
+   * or a keep-alive) from a current stream, or became current; start-up until the first time.
+   * Staleness is counted from here, so it starts when the stream went silent, not when a
+   * reconnect noticed, and ends as soon as a resumed stream is caught up.
+   */
+  heardAt(): number;
   /** The cursor sent as Last-Event-ID on a reconnect. */
   lastEventId(): number | undefined;
   /** Whether a token with this sid or jti is revoked; pass '' for a claim the token lacks. */
@@ -33,6 +33,8 @@ class Disconnect extends Error {
   constructor(
     readonly reason: string,
     readonly refused = false,
+    /** The least wait before the next attempt (refused credentials, a Retry-After), if any. */
+    readonly waitMs = 0,
   ) {
     super(reason);
   }
@@ -46,7 +48,7 @@ export function openRevocationFeed(settings: FeedSettings, clock: Clock): Revoca
   const revoked = createMemoryRevocationIndex(clock);
   let state: FeedState = 'connecting';
   let closed = false;
-  let outage: Outage | undefined = { since: clock.now() };
+  let heardAt = clock.now();
   let lastId: number | undefined;
   let failures = 0;
   let controller: AbortController | undefined;
@@ -72,15 +74,20 @@ export function openRevocationFeed(settings: FeedSettings, clock: Clock): Revoca
       // The server is current up to `seq`: resuming from there skips only what it chose not to send.
       if (seq !== undefined) lastId = seq;
       if (state !== 'current') {
-        const downForMs = outage ? clock.now() - outage.since : 0;
+        const silentForMs = clock.now() - heardAt;
         state = 'current';
-        outage = undefined;
+        heardAt = clock.now();
         failures = 0;
-        logger.info({ feed: label, seq, revocations: revoked.size(), downForMs }, 'revocation feed: current');
+        logger.info({ feed: label, seq, revocations: revoked.size(), silentForMs }, 'revocation feed: current');
       }
     } else {
       logger.debug?.({ feed: label, event: event.type }, 'revocation feed: unknown event ignored');
     }
+  };
+
+  /** Any bytes of a current stream, a keep-alive comment included, show that nothing was missed. */
+  const heard = () => {
+    if (state === 'current') heardAt = clock.now();
   };
 
   /** One connection, from the request to the end of the stream; always throws a Disconnect. */
@@ -91,12 +98,19 @@ export function openRevocationFeed(settings: FeedSettings, clock: Clock): Revoca
     if (response.status === 401 || response.status === 403) {
       const body: unknown = await response.json().catch(() => undefined);
       const code = typeof body === 'object' && body !== null && 'code' in body ? String(body.code) : undefined;
-      throw new Disconnect(`the server refused the client credentials (${response.status}${code ? ` ${code}` : ''})`, true);
+      throw new Disconnect(
+        `the server refused the client credentials (${response.status}${code ? ` ${code}` : ''})`,
+        true,
+        settings.refusedMs,
+      );
     }
     const type = response.headers.get('content-type') ?? '';
     if (response.status !== 200 || !/^text\/event-stream\s*(;|$)/i.test(type) || !response.body) {
       await response.body?.cancel().catch(() => {});
-      throw new Disconnect(`unexpected response ${response.status} ${type}`.trim());
+      // 429: this client (or the server) holds all the streams it may; only a close frees one,
+      // so the server's Retry-After is honoured rather than asking again every couple of seconds.
+      const waitMs = response.status === 429 ? retryAfterMs(response.headers.get('retry-after')) : 0;
+      throw new Disconnect(`unexpected response ${response.status} ${type}`.trim(), false, waitMs);
     }
     state = 'catching-up';
     logger.info({ feed: label, lastEventId: lastId }, 'revocation feed: connected, catching up');
@@ -107,15 +121,15 @@ export function openRevocationFeed(settings: FeedSettings, clock: Clock): Revoca
       if (done) throw new Disconnect('the server ended the stream');
       idle?.refresh();
       parser.push(value);
+      heard();
     }
   };
 
   /** Logs why a connection ended and moves to `down`; returns the delay before the next attempt. */
   const disconnected = (reason: unknown): number => {
     const disconnect = reason instanceof Disconnect ? reason : new Disconnect(describe(reason));
-    if (state === 'current') outage = { since: clock.now() };
     state = 'down';
-    const delay = disconnect.refused ? settings.maxMs : backoff(failures, settings);
+    const delay = Math.max(backoff(failures, settings), disconnect.waitMs);
     failures += 1;
     const details = { feed: label, reason: disconnect.reason, retryInMs: delay, lastEventId: lastId };
     if (disconnect.refused) logger.error(details, 'revocation feed: client credentials refused; check clientId and clientSecret');
@@ -166,14 +180,13 @@ export function openRevocationFeed(settings: FeedSettings, clock: Clock): Revoca
   return {
     state: () => state,
     isCurrent: () => state === 'current',
-    outage: () => outage,
+    heardAt: () => heardAt,
     lastEventId: () => lastId,
     isRevoked: (sid, jti) => revoked.isRevoked(sid, jti),
     async close() {
       if (closed) return loop;
       closed = true;
-      state = 'closed';
-      outage ??= { since: clock.now() }; // nothing arrives any more
+      state = 'closed'; // nothing arrives any more: stale once staleAfter has passed since heardAt
       controller?.abort();
       wake?.();
       await loop;
@@ -182,10 +195,23 @@ export function openRevocationFeed(settings: FeedSettings, clock: Clock): Revoca
   };
 }
 
-/** Exponential back-off with jitter: the n-th retry waits between half and all of initial·2ⁿ, capped at max. */
+/**
+ * Exponential back-off with jitter: the n-th retry waits between half and all of initial·2ⁿ,
+ * capped at max ("equal jitter": never a tight loop, and never longer than max).
+ */
 function backoff(failures: number, { initialMs, maxMs }: FeedSettings): number {
   const ceiling = Math.min(maxMs, initialMs * 2 ** Math.min(failures, 30));
   return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+}
+
+/** Longest Retry-After honoured: a proxy's "come back tomorrow" must not silence the feed that long. */
+const MAX_RETRY_AFTER_MS = 30_000;
+
+/** A Retry-After header (seconds, or an HTTP date) in ms, at most MAX_RETRY_AFTER_MS; 0 when absent. */
+function retryAfterMs(header: string | null): number {
+  if (header === null) return 0;
+  const ms = /^\d+$/.test(header.trim()) ? Number(header.trim()) * 1000 : Date.parse(header) - Date.now();
+  return Number.isFinite(ms) ? Math.min(Math.max(ms, 0), MAX_RETRY_AFTER_MS) : 0;
 }
 
 function describe(error: unknown): string {

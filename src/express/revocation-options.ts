@@ -16,14 +16,16 @@ export interface RevocationFeedOptions {
   /** That client's secret. */
   clientSecret: string;
   /**
-   * What a token that verified gets once the stream has been down longer than `staleAfter`:
-   * 'allow' (default; it passes unchecked against the feed, and a warning is logged once per
-   * outage) or 'deny' (503 `unavailable`).
+   * What a token that verified gets once nothing has been heard from the feed for longer than
+   * `staleAfter`: 'allow' (default; it passes unchecked against the feed, and a warning is
+   * logged once per silence) or 'deny' (503 `unavailable`).
    */
   onStale?: 'allow' | 'deny';
   /**
-   * How long (ms, default 30,000) the stream may be down before `onStale` applies. It is down
-   * from start-up until the first catch-up completes, and from each disconnect until the next.
+   * How long (ms, default 30,000) the feed may be silent before `onStale` applies: counted from
+   * the last event or keep-alive of a current stream (the server sends a keep-alive every 15 s,
+   * so keep this well above 15 s), or from start-up until the first catch-up completes. A
+   * stream that is back and caught up clears it at once.
    */
   staleAfter?: number;
   /**
@@ -34,10 +36,11 @@ export interface RevocationFeedOptions {
   logger?: FeedLogger;
   /**
    * Tuning, mostly for tests: the reconnect back-off (with jitter) starts at `initialMs` (250) and
-   * doubles up to `maxMs` (30,000); a stream silent for `idleMs` (45,000; the server sends a
-   * comment every 15 s) is dropped and reopened.
+   * doubles up to `maxMs` (2,000); refused client credentials are retried every `refusedMs`
+   * (30,000); a stream silent for `idleMs` (25,000; the server sends a keep-alive every 15 s)
+   * is dropped and reopened.
    */
-  timing?: { initialMs?: number; maxMs?: number; idleMs?: number };
+  timing?: { initialMs?: number; maxMs?: number; idleMs?: number; refusedMs?: number };
 }
 
 /** The options checked, with their defaults filled in. */
@@ -51,7 +54,31 @@ export interface FeedSettings {
   initialMs: number;
   maxMs: number;
   idleMs: number;
+  refusedMs: number;
 }
+
+/** The contract: an open stream carries a comment (a keep-alive) at least every 15 s. */
+export const KEEP_ALIVE_MS = 15_000;
+
+/**
+ * The reconnect back-off's ceiling. A restarted auth server is heard again at most this long
+ * (plus the catch-up) after it is back; the old 30 s left revoked tokens honoured for 15–24 s.
+ * At the ceiling the jitter (half to all of it) spreads the subscribers' retries over a second.
+ */
+const MAX_BACKOFF_MS = 2_000;
+
+/**
+ * A stream silent this long has lost more than one keep-alive: it is dead (a partition, a proxy
+ * that dropped it), so it is dropped and reopened, before the default staleAfter (30 s) of
+ * silence could apply onStale to a feed that a reconnect would make current again.
+ */
+const IDLE_MS = 25_000;
+
+/**
+ * Refused client credentials are a configuration error, not an outage: retrying every couple of
+ * seconds would only fill both logs. A client created later is picked up within this.
+ */
+const REFUSED_RETRY_MS = 30_000;
 
 const line =
   (write: (text: string) => void) =>
@@ -99,8 +126,9 @@ export function feedSettings(options: RevocationFeedOptions): FeedSettings {
     staleAfter: duration(options.staleAfter, 30_000, 'staleAfter'),
     logger: options.logger ?? consoleFeedLogger,
     initialMs,
-    maxMs: Math.max(initialMs, duration(options.timing?.maxMs, 30_000, 'timing.maxMs')),
-    idleMs: Math.max(1, duration(options.timing?.idleMs, 45_000, 'timing.idleMs')),
+    maxMs: Math.max(initialMs, duration(options.timing?.maxMs, MAX_BACKOFF_MS, 'timing.maxMs')),
+    idleMs: Math.max(1, duration(options.timing?.idleMs, IDLE_MS, 'timing.idleMs')),
+    refusedMs: duration(options.timing?.refusedMs, REFUSED_RETRY_MS, 'timing.refusedMs'),
   };
 }
 

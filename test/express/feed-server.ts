@@ -22,7 +22,8 @@ export const basic = (id: string, secret: string) => {
 /**
  * A stand-in for the auth server's GET /api/revocations, speaking the contract's wire format, for
  * the library's unit tests only (the real server has its own end-to-end tests). Knobs:
- * `status` answers every new request with that status instead; `silent` sends headers and then
+ * `status` answers every new request with that status instead (with `retryAfter` as Retry-After,
+ * if set); `silent` sends headers and then
  * nothing; `ignoreLastEventId` replays every event on each connect (a misbehaving server).
  */
 export async function startFeedServer(credentials: { clientId: string; clientSecret: string }) {
@@ -32,6 +33,7 @@ export async function startFeedServer(credentials: { clientId: string; clientSec
   const knobs = {
     expected: basic(credentials.clientId, credentials.clientSecret),
     status: undefined as number | undefined,
+    retryAfter: undefined as string | undefined,
     silent: false,
     ignoreLastEventId: false,
   };
@@ -41,7 +43,8 @@ export async function startFeedServer(credentials: { clientId: string; clientSec
     const header = (name: string) => (typeof req.headers[name] === 'string' ? req.headers[name] : undefined);
     requests.push({ accept: header('accept'), authorization: header('authorization'), lastEventId: header('last-event-id') });
     if (knobs.status !== undefined) {
-      res.writeHead(knobs.status, { 'content-type': 'text/plain' }).end('not now');
+      const retryAfter = knobs.retryAfter === undefined ? {} : { 'retry-after': knobs.retryAfter };
+      res.writeHead(knobs.status, { 'content-type': 'text/plain', ...retryAfter }).end('not now');
       return;
     }
     if (req.headers.authorization !== knobs.expected) {

@@ -84,8 +84,9 @@ describe('requireAuth with the revocation feed, against a real server process', 
         url: `${base}/api/revocations`,
         ...credentials,
         onStale,
-        staleAfter: 1500,
-        timing: { initialMs: 50, maxMs: 250 },
+        // Counted from the last event or keep-alive, and this server sends one every 15 s: 'deny'
+        // needs a staleAfter well above that. 'allow' may go stale at once (it refuses nothing).
+        staleAfter: onStale === 'deny' ? 20_000 : 1500,
         logger: {
           info: (_o, msg) => logs.push(`info ${msg}`),
           warn: (_o, msg) => logs.push(`warn ${msg}`),
@@ -127,16 +128,15 @@ describe('requireAuth with the revocation feed, against a real server process', 
     }
     expect(refusedAfterMs, 'the contract: refused within one second of the revocation').toBeLessThan(1000);
 
-    // 2. The server stops: past staleAfter, 'deny' answers 503 and 'allow' lets a good token through.
+    // 2. The server stops: past its staleAfter, 'allow' lets a good token through (and warns); 'deny'
+    // is within its own (the 503 once stale, and its end, are in test/faults/feed-outage.test.ts).
     const bob = await login(`bob-${process.pid}@example.com`);
     await stop(server);
     await vi.waitFor(() => expect(feed()?.isCurrent()).toBe(false), { timeout: 5000, interval: 20 });
     await new Promise((resolve) => setTimeout(resolve, 1700));
-    const denied = await request(deny).get('/orders').set('Authorization', `Bearer ${bob.accessToken}`);
-    expect(denied.status).toBe(503);
-    expect(denied.body.code).toBe('unavailable');
+    await request(deny).get('/orders').set('Authorization', `Bearer ${bob.accessToken}`).expect(200);
     await request(allow).get('/orders').set('Authorization', `Bearer ${bob.accessToken}`).expect(200);
-    expect(logs.some((line) => line.startsWith('warn') && /stale/.test(line))).toBe(true);
+    expect(logs.some((line) => line.startsWith('warn') && /: stale;/.test(line))).toBe(true);
     // A service that starts during the outage cannot fetch the keys: 503, not 401.
     const late = api('allow');
     const cold = await request(late).get('/orders').set('Authorization', `Bearer ${bob.accessToken}`);
