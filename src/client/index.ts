@@ -10,10 +10,12 @@ import { readDocumentCsrfToken } from './csrf.ts';
 import { defaultChannel, defaultLocks, openTabs, type TabMessage } from './cross-tab.ts';
 import { COOKIE_MODE_UNAVAILABLE, cookiesRefused, problem, TesseraError } from './errors.ts';
 import type { TesseraClientOptions, TokenSet } from './options.ts';
+import { retryWhileUnavailable } from './retry.ts';
 
 export { TesseraError } from './errors.ts';
 export type { TabChannel, TabLocks } from './cross-tab.ts';
 export type { TesseraClientOptions, TokenSet } from './options.ts';
+export type { RetryOptions } from './retry.ts';
 
 /**
  * Whether a 401 is about the access token (RFC 6750 `error="invalid_token"`: expired, revoked,
@@ -204,7 +206,12 @@ export function createTesseraClient(options: TesseraClientOptions) {
       return send();
     },
 
-    /** Ends the session; in cookie mode every tab of the origin hears of it ('logged_out'). */
+    /**
+     * Ends the session; in cookie mode every tab of the origin hears of it ('logged_out'). This
+     * client forgets the tokens at once. While the server cannot record the end (503, its database
+     * is out of reach) it sends the logout again as Retry-After says (options.logoutRetry); if it
+     * never could, this throws TesseraError 503 `unavailable`: the session was not ended.
+     */
     async logout(): Promise<void> {
       const run = async () => {
         // A refresh another tab finished just before the lock came here may not be delivered yet.
@@ -214,7 +221,8 @@ export function createTesseraClient(options: TesseraClientOptions) {
         if (accessToken) headers.Authorization = `Bearer ${accessToken}`;
         drop('logged_out');
         try {
-          await post('/api/auth/logout', body, headers);
+          const res = await retryWhileUnavailable(() => post('/api/auth/logout', body, headers), options.logoutRetry);
+          if (res.status === 503) throw await problem(res);
         } finally {
           tabs?.post({ type: 'ended', code: 'logged_out', ...(session ? { session } : {}) });
         }

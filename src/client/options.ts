@@ -1,4 +1,5 @@
 import type { TabChannel, TabLocks } from './cross-tab.ts';
+import type { RetryOptions } from './retry.ts';
 
 export interface TesseraClientOptions {
   /** The auth server, e.g. https://auth.example.com (no trailing slash needed). */
@@ -28,6 +29,12 @@ export interface TesseraClientOptions {
    * 'tessera:' + baseUrl, closed by close(); null: none). An injected channel is yours to close.
    */
   channel?: TabChannel | null;
+  /**
+   * logout() while the server answers 503 (its database is out of reach, the session not ended
+   * yet): attempts in all (default 4) and the longest wait between them (default 5000 ms); the
+   * wait is the answer's Retry-After.
+   */
+  logoutRetry?: RetryOptions;
 }
 
 export interface TokenSet {
