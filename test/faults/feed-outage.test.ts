@@ -177,7 +177,7 @@ describe('a revocation feed outage (issue 26, fault 6)', () => {
     // 'deny' starts about staleAfter after the last keep-alive or event...
     await until('deny during the outage', async () => (await get('/deny', ada.accessToken)).status === 503, 3 * STALE_AFTER_MS);
     const deniedAfterMs = performance.now() - downAt;
-    expect(deniedAfterMs).toBeGreaterThanOrEqual(STALE_AFTER_MS - KEEP_ALIVE_MS - 100);
+    expect(deniedAfterMs).toBeGreaterThanOrEqual(STALE_AFTER_MS / 2);
     expect(deniedAfterMs).toBeLessThan(STALE_AFTER_MS + KEEP_ALIVE_MS + 700);
     // ...while 'allow' still lets bob's revoked token through: that is what an outage costs.
     expect((await get('/allow', bob.accessToken)).status).toBe(200);
@@ -231,7 +231,7 @@ describe('a revocation feed outage (issue 26, fault 6)', () => {
     await request(auth.t.app).post('/api/auth/logout').send({ refreshToken: bob.refreshToken }).expect(204);
     await until('deny on a silent stream', async () => (await get('/deny', ada.accessToken)).status === 503, 3 * STALE_AFTER_MS);
     const deniedAfterMs = performance.now() - silentAt;
-    expect(deniedAfterMs).toBeGreaterThanOrEqual(STALE_AFTER_MS - KEEP_ALIVE_MS - 100);
+    expect(deniedAfterMs).toBeGreaterThanOrEqual(STALE_AFTER_MS / 2);
     expect(deniedAfterMs).toBeLessThan(STALE_AFTER_MS + KEEP_ALIVE_MS + 700);
     expect(feed()?.isCurrent()).toBe(true); // the stream itself has not been dropped
     expect(lines.find((line) => /: stale;/.test(line.msg))?.obj.state).toBe('current');
