@@ -1,5 +1,6 @@
 import cluster from 'node:cluster';
 import { realpathSync } from 'node:fs';
+import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
@@ -11,9 +12,16 @@ import { systemClock } from './lib/clock.ts';
 import { createLogger } from './lib/logger.ts';
 import { createApp } from './app.ts';
 import { createHttpServer } from './http-server.ts';
+import { gracefulClose } from './http/graceful-close.ts';
 import { openDatabase, openKeystore, openRuntime } from './runtime.ts';
 
+/**
+ * The last resort of a drain: a process still not done this long after SIGTERM exits with
+ * status 1, cutting what is still in flight. A drain normally ends within one request's time.
+ */
 const DRAIN_TIMEOUT_MS = 10_000;
+/** How long, once the last connection is closed, background work of requests may still finish. */
+const BACKGROUND_GRACE_MS = 2_000;
 /** A worker that cannot bind its port will not do better on a second try (EX_CONFIG). */
 const EXIT_CANNOT_LISTEN = 78;
 
@@ -23,6 +31,7 @@ async function serve(config: Config, logger: Logger): Promise<void> {
   const stopping = new AbortController();
   const app = createApp({ config, ...runtime, clock: systemClock, logger, shutdown: stopping.signal });
   const server: Server = createHttpServer(app, config.httpTimeouts);
+  const connections = gracefulClose(server);
   server.listen(config.port, () => {
     logger.info(
       {
@@ -46,17 +55,35 @@ async function serve(config: Config, logger: Logger): Promise<void> {
     process.exit(1);
   });
 
+  let shuttingDown = false;
   const shutdown = (signal: string) => {
-    logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    // One drain, whatever arrives: with workers, SIGTERM can come from the primary and from
+    // the service manager (the whole process group) at once, and Ctrl-C sends SIGINT too.
+    if (shuttingDown) return;
+    shuttingDown = true;
+    const started = performance.now();
+    logger.info({ signal, inFlight: connections.inFlight() }, 'shutting down: finishing in-flight requests');
     stopping.abort(); // revocation feed streams end; subscribers resume on another instance
-    server.close(() => {
-      void runtime.close().finally(() => process.exit(0));
-    });
-    server.closeIdleConnections();
-    setTimeout(() => process.exit(1), DRAIN_TIMEOUT_MS).unref();
+    setTimeout(() => {
+      logger.error({ inFlight: connections.inFlight() }, 'drain deadline reached; exiting with requests in flight');
+      process.exit(1);
+    }, DRAIN_TIMEOUT_MS).unref();
+    void connections
+      .close()
+      .then(async () => {
+        logger.info(
+          { ms: Math.round(performance.now() - started), readAfterSignal: connections.readAfterClose() },
+          'every connection closed; closing the database and Redis',
+        );
+        // Work a request handed on (a password-reset lookup, a mail) may still use the database.
+        await Promise.race([runtime.mail.idle(), delay(BACKGROUND_GRACE_MS)]);
+        await runtime.close();
+      })
+      .catch((error: unknown) => logger.error({ err: error }, 'closing the runtime failed'))
+      .finally(() => process.exit(0));
   };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
 }
 
 /**
@@ -75,6 +102,11 @@ async function supervise(config: Config, logger: Logger): Promise<void> {
   for (let i = 0; i < config.workers; i += 1) cluster.fork();
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) {
+      // Exit 0 only if every worker drained: one that hit its deadline (or was killed) cut requests.
+      if (code !== 0) {
+        logger.error({ pid: worker.process.pid, code, signal }, 'worker did not drain cleanly');
+        process.exitCode = 1;
+      }
       if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(process.exitCode ?? 0);
       return;
     }
@@ -94,8 +126,8 @@ async function supervise(config: Config, logger: Logger): Promise<void> {
     for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
     setTimeout(() => process.exit(1), DRAIN_TIMEOUT_MS + 1000).unref();
   };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
 }
 
 /** Loads the configuration and serves (one process, or a primary with TESSERA_WORKERS workers). */
