@@ -117,7 +117,8 @@ export async function openRuntime(config: Config, clock: Clock, logger: Logger):
       await ensureAdmin({ users: services.users, repository: services.userRepository, logger }, config.admin);
     }
     // A rotation made elsewhere (CLI, another instance) is picked up within KEY_POLL_INTERVAL;
-    // a token signed by a key we have not seen yet triggers an earlier reload (authenticate.ts).
+    // a token signed by a key we have not seen yet triggers an earlier reload (require-auth.ts),
+    // and a JWKS request one if the last read is over a second old (jwks.routes.ts).
     const keyPoll = setInterval(() => {
       keystore.reload().catch((error: unknown) => logger.error({ err: error }, 'signing key reload failed'));
     }, config.keyPollMs);
