@@ -282,6 +282,20 @@ describe('db keystore', () => {
     expect(tokenError(() => tokens.verify(lastOldToken)).reason).toBe('unknown_key');
   });
 
+  it('reload({ ifOlderThanMs }) (the JWKS read-through) reads only when the last read is older than that', async () => {
+    const rotated = await t.runtime.keystore.rotate(); // published by another instance
+    // Read when it was made, at this very clock time: not yet.
+    expect(await keys.reload({ ifOlderThanMs: 1000 })).toBe(false);
+    expect(keys.find(rotated.kid)).toBeUndefined();
+    t.clock.advance(1000);
+    expect(await Promise.all([keys.reload({ ifOlderThanMs: 1000 }), keys.reload({ ifOlderThanMs: 1000 })])).toEqual([true, true]);
+    expect(kidsOf(keys.jwks())).toContain(rotated.kid);
+    expect(await keys.reload({ ifOlderThanMs: 1000 })).toBe(false);
+    // A clock set back reads as stale: one read too many rather than a key missing from the JWKS.
+    t.clock.advance(-60_000);
+    expect(await keys.reload({ ifOlderThanMs: 1000 })).toBe(true);
+  });
+
   it('two rotations in a row: the first pending key is superseded and the second signs', async () => {
     const old = keys.active();
     const first = await keys.rotate();
