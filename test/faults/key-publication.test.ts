@@ -88,7 +88,7 @@ describe('key publication reaches resource services before the key signs (issue 
     const res = await call(after.accessToken);
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     expect(res.body.for).toBe(after.userId);
-    expect(performance.now() - started).toBeLessThan(2000);
+    expect(performance.now() - started).toBeLessThan(5000); // a fetch gap at most, far from the 30 s cooldown
   });
 
   it('an unknown kid does not put a later kid in cooldown, and a flood of kids costs one fetch a second', async () => {
@@ -105,7 +105,7 @@ describe('key publication reaches resource services before the key signs (issue 
     const started = performance.now();
     const res = await call(after.accessToken);
     expect(res.status, JSON.stringify(res.body)).toBe(200);
-    expect(performance.now() - started).toBeLessThan(2000);
+    expect(performance.now() - started).toBeLessThan(5000); // a fetch gap at most, far from the 30 s cooldown
     expect(afterGarbage).toBe(2); // the first token's fetch, then the made-up kid's
     expect(jwksHits).toBe(afterGarbage + 1);
 
