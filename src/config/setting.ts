@@ -2,8 +2,8 @@ import { z } from 'zod';
 
 /**
  * One environment variable, declared once: its zod type with the default applied, what it
- * means, and the default as the README's configuration table shows it (a test holds the
- * README to these). A class, so a settings tree can tell a setting from a group of them.
+ * means, and the default as docs/configuration.md's table shows it (`npm run docs:config` writes
+ * that table; a test holds it, and any row the README keeps, to these). A class, so a settings tree can tell a setting from a group of them.
  */
 export class Setting<S extends z.ZodType = z.ZodType> {
   constructor(
@@ -19,7 +19,7 @@ interface Declaration<T extends z.ZodType> {
   type: T;
   /** Written as in the environment ("15m", "10") and parsed like a value that was set there. */
   default?: string;
-  /** README text for a default that is not one constant ("dev: generated"); else derived. */
+  /** Table text for a default that is not one constant ("dev: generated"); else derived. */
   readme?: string;
   meaning: string;
 }

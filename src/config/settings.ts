@@ -7,7 +7,7 @@ import { setting, settingsSchema } from './setting.ts';
 
 /**
  * Every setting Tessera reads, each declared once, where its value lands in Config: the whole job
- * for type and parsing; the README's table needs its row (test/config/readme-table.test.ts).
+ * for type and parsing; docs/configuration.md's table is written from it (`npm run docs:config`; test/config/readme-table.test.ts).
  * Secrets stay optional here: load-config.ts generates them (development) or refuses to
  * start (production), and fills in the defaults that depend on other settings.
  */
@@ -163,7 +163,7 @@ export const settings = {
     env: 'KEY_POLL_INTERVAL',
     type: duration('ms'),
     default: '30s',
-    meaning: 'how often an instance re-reads the signing keys; a rotated key signs this long (+1 s) after it is published',
+    meaning: 'how often an instance re-reads the signing keys; a rotated key signs 61 s after it is published, or this long (+1 s) if that is later ([docs/tokens.md](docs/tokens.md))',
   }),
   verifyCacheSize: setting({
     env: 'VERIFY_CACHE_SIZE',

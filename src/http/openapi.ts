@@ -25,7 +25,10 @@ const HEADER_DOCS: Record<
   },
   'Set-Cookie': { description: 'Session cookies (see the cookie security scheme).', schema: { type: 'string' } },
   'Cache-Control': { description: '`no-store` on every response that carries a token.', schema: { type: 'string' } },
-  'Retry-After': { description: 'Seconds until the limit resets.', schema: { type: 'string' } },
+  'Retry-After': {
+    description: 'Seconds to wait before trying again (the limit resets, or the database is back).',
+    schema: { type: 'string' },
+  },
   'WWW-Authenticate': {
     description: 'RFC 6750 challenge: `Bearer realm="tessera"`, with `error="invalid_token"` for a refused token.',
     schema: { type: 'string' },
@@ -37,6 +40,8 @@ const BASIC_CHALLENGE = { description: 'RFC 7617 challenge: `Basic realm="tesser
 const BEARER_401: ErrorCode[] = ['missing_token', 'invalid_token', 'token_expired', 'token_revoked'];
 
 /** The error codes an endpoint can answer with: its own, plus what its access level, body and limits imply. */
+const USES_DATABASE = /^\/(api\/auth\/|api\/admin\/|oauth\/|api\/revocations$)/;
+
 function errorCodesOf(e: Endpoint): ErrorCode[] {
   const codes = new Set<ErrorCode>(e.responses.errors ?? []);
   if (e.method !== 'get') ['malformed_json', 'payload_too_large', 'unsupported_media_type'].forEach((c) => codes.add(c as ErrorCode));
@@ -49,6 +54,9 @@ function errorCodesOf(e: Endpoint): ErrorCode[] {
   if (e.access === 'refresh') codes.add('cookie_conflict');
   // Every /api/auth request counts against the client's address (RATE_LIMIT_IP_MAX).
   if (e.path.startsWith('/api/auth/')) codes.add('rate_limited');
+  // What reads or writes the database answers 503 with Retry-After while it is out of reach
+  // (lib/database-unavailable.ts); Bearer-only routes and the pages do not touch it.
+  if (USES_DATABASE.test(e.path)) codes.add('unavailable');
   return [...codes];
 }
 
@@ -81,7 +89,7 @@ function responsesOf(e: Endpoint): Record<string, ResponseConfig> {
   }
   for (const [status, codes] of [...byStatus].sort(([a], [b]) => a - b)) {
     const headers: Record<string, (typeof HEADER_DOCS)[keyof typeof HEADER_DOCS]> = { 'X-Request-Id': HEADER_DOCS['X-Request-Id'] };
-    if (status === 429) headers['Retry-After'] = HEADER_DOCS['Retry-After'];
+    if (status === 429 || status === 503) headers['Retry-After'] = HEADER_DOCS['Retry-After'];
     if (status === 401 && (e.access === 'bearer' || e.access === 'admin' || e.access === 'metrics'))
       headers['WWW-Authenticate'] = HEADER_DOCS['WWW-Authenticate'];
     if (status === 401 && e.access === 'client') headers['WWW-Authenticate'] = BASIC_CHALLENGE;
