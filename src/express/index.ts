@@ -10,6 +10,7 @@ import type { VerificationKeys } from '../tokens/keystore.ts';
 import type { VerifiedClaims } from '../tokens/claims.ts';
 import { createHmacKeystore } from '../tokens/hmac-keystore.ts';
 import { readHeader } from '../tokens/jwt-header.ts';
+import { createDiscoveredKeystore } from './discovery.ts';
 import { createRemoteKeystore } from './remote-keystore.ts';
 import { createRevocationCheck } from './revocation-check.ts';
 import type { RevocationFeedOptions } from './revocation-options.ts';
@@ -27,7 +28,12 @@ export { requireAmr, requireRole, requireScope };
 const DEFAULT_CACHE_SIZE = 10_000;
 
 export interface RequireAuthOptions {
-  /** The auth server's JWKS, e.g. https://auth.example.com/.well-known/jwks.json. */
+  /**
+   * The auth server's JWKS, e.g. https://auth.example.com/.well-known/jwks.json. Without it (and
+   * without `secret`) it is the `jwks_uri` of the issuer's discovery document
+   * (`<issuer>/.well-known/openid-configuration`, else RFC 8414's
+   * `/.well-known/oauth-authorization-server`): `issuer` must then be one http(s) URL.
+   */
   jwksUrl?: string | URL;
   /** HMAC mode instead: the shared JWT_SECRET. */
   secret?: string | Buffer;
@@ -135,7 +141,12 @@ export function requireAuth(options: RequireAuthOptions): RequestHandler {
       ...(options.cooldownMs !== undefined ? { cooldownMs: options.cooldownMs } : {}),
     });
   } else {
-    throw new TypeError('requireAuth needs jwksUrl or secret');
+    // Its discoveredProfile() says whether the issuer's metadata names a Tessera server.
+    keys = createDiscoveredKeystore({
+      issuer: options.issuer,
+      algorithms: options.algorithms ?? ALGORITHMS.filter((alg) => !isHmac(alg)),
+      ...(options.cooldownMs !== undefined ? { cooldownMs: options.cooldownMs } : {}),
+    });
   }
   const common = { keys, clock, clockToleranceSeconds: options.clockTolerance ?? 5, cacheSize: cacheSizeOf(options.cacheSize) };
   // Tessera's own tokens get exactly the server's checks; other issuers' the profile the options describe.
