@@ -5,7 +5,6 @@ import { requireRole } from '../rbac/require-role.ts';
 import { ALGORITHMS, isHmac, type Algorithm } from '../lib/algorithms.ts';
 import { createRequireAuth } from '../tokens/require-auth.ts';
 import { systemClock, type Clock } from '../lib/clock.ts';
-import { createAccessTokenVerifier } from '../tokens/access-token-verifier.ts';
 import type { VerificationKeys } from '../tokens/keystore.ts';
 import type { VerifiedClaims } from '../tokens/claims.ts';
 import { createHmacKeystore } from '../tokens/hmac-keystore.ts';
@@ -17,7 +16,7 @@ import type { RevocationFeedOptions } from './revocation-options.ts';
 import { requireScope } from './require-scope.ts';
 import { requireAmr } from './require-amr.ts';
 import type { RolesClaim } from './roles-claim.ts';
-import { foreignProfile, isTesseraShape, tesseraProfile } from './token-profile.ts';
+import { profileVerifiers, type ProfileName } from './token-profile.ts';
 
 export type { AccessClaims, VerifiedClaims } from '../tokens/claims.ts';
 export type { RolesClaim } from './roles-claim.ts';
@@ -44,14 +43,24 @@ export interface RequireAuthOptions {
   /** The accepted audience(s): a token passes if its `aud` names one of them. */
   audience: string | string[];
   /**
-   * Accepted `typ` headers: 'at+jwt' (default: Tessera's RFC 9068 tokens), a list (Keycloak and
+   * Which checks a token meets (default 'rfc9068', or 'tessera' when `revocations` is given or the
+   * issuer's discovery document says it is a Tessera server):
+   * - 'rfc9068': RFC 9068 access tokens of any provider: typ at+jwt, iss, aud, exp, sub, iat and
+   *   jti; `client_id` a string where present; ES256 signatures in either S form. Tessera's own
+   *   tokens pass too (their `sid` and `roles` are handed on when present).
+   * - 'tessera': Tessera's own tokens exactly as the server checks them: `sid` and `roles` too,
+   *   ES256 signatures only in their canonical (low-S) form. Not with typ, requiredClaims or rolesClaim.
+   */
+  profile?: ProfileName;
+  /**
+   * Accepted `typ` headers: 'at+jwt' (default: RFC 9068 access tokens), a list (Keycloak and
    * Entra ID send 'JWT') or false (not checked: Auth0 may send none).
    */
   typ?: 'at+jwt' | string[] | false;
   /**
-   * Top-level claims every token must carry. Default: Tessera's set (iss, aud, sub, exp, iat,
-   * jti, sid, roles) when `typ` is 'at+jwt', else ['sub', 'exp']. `iss`, `aud` and `exp` are
-   * required whatever the list says: the issuer, audience and expiry checks read them.
+   * Top-level claims every token must carry. Default: RFC 9068's (iss, aud, exp, sub, iat, jti)
+   * when `typ` is 'at+jwt', else ['sub', 'exp']. `iss`, `aud` and `exp` are required whatever
+   * the list says: the issuer, audience and expiry checks read them.
    */
   requiredClaims?: string[];
   /**
@@ -96,7 +105,8 @@ export interface RequireAuthOptions {
    * naming the same url and clientId, so a revoked token is refused (401 token_revoked) within
    * about a second, with no request per check. It reconnects with back-off and resumes where it
    * stopped; `onStale` decides what happens while it is down. Call closeRevocationFeeds() on
-   * shutdown: an open stream keeps its connection (not its timers) alive.
+   * shutdown: an open stream keeps its connection (not its timers) alive. The feed is a Tessera
+   * server's, keyed by `sid`: it implies profile 'tessera' unless `profile` says otherwise.
    */
   revocations?: RevocationFeedOptions;
   /**
@@ -149,15 +159,10 @@ export function requireAuth(options: RequireAuthOptions): RequestHandler {
     });
   }
   const common = { keys, clock, clockToleranceSeconds: options.clockTolerance ?? 5, cacheSize: cacheSizeOf(options.cacheSize) };
-  // Tessera's own tokens get exactly the server's checks; other issuers' the profile the options describe.
-  let verify: (token: string) => VerifiedClaims;
-  if (isTesseraShape(options)) {
-    const tokens = createAccessTokenVerifier({ ...common, ...tesseraProfile(options) });
-    verify = (token) => tokens.verify(token) as VerifiedClaims; // AccessClaims, an interface: no index signature
-  } else {
-    const tokens = createAccessTokenVerifier({ ...common, ...foreignProfile(options) });
-    verify = (token) => tokens.verify(token);
-  }
+  // Tessera's own tokens get exactly the server's checks, RFC 9068 tokens of any issuer that
+  // profile (token-profile.ts); the argument is what discovery says of the issuer.
+  const verifierOf = profileVerifiers(options, common);
+  const verify = (token: string): VerifiedClaims => verifierOf()(token);
   const isRevoked = revocationCheck(options, clock);
   const authenticate = createRequireAuth<VerifiedClaims>({
     verify,

@@ -1,4 +1,4 @@
-import { createVerifier } from 'fast-jwt';
+import { createVerifier, TokenError as JwtError } from 'fast-jwt';
 import { LRUCache } from 'lru-cache';
 import type { Clock } from '../lib/clock.ts';
 import { isAccessClaims, type AccessClaims } from './claims.ts';
@@ -46,12 +46,57 @@ export interface TokenProfile<C> {
   highS?: 'refuse' | 'accept';
 }
 
+const isName = (value: unknown): boolean => typeof value === 'string' && value.length > 0;
+const isNames = (value: unknown): boolean => Array.isArray(value) && value.every(isName);
+/** What isAccessClaims checks, claim by claim, so that a refusal can name the claim (never its value). */
+const ACCESS_CLAIM_CHECKS: [name: string, required: boolean, ok: (value: unknown) => boolean][] = [
+  ['sub', true, isName],
+  ['sid', true, isName],
+  ['jti', true, isName],
+  ['iat', true, (value) => typeof value === 'number'],
+  ['exp', true, (value) => typeof value === 'number'],
+  ['roles', true, isNames],
+  ['amr', false, isNames],
+  ['auth_time', false, (value) => typeof value === 'number'],
+];
+
+function accessClaimsProblem(payload: Record<string, unknown>): string {
+  for (const [name, required, ok] of ACCESS_CLAIM_CHECKS) {
+    if (!(name in payload) || payload[name] === undefined) {
+      if (required) return `The token has no ${name} claim.`;
+    } else if (!ok(payload[name])) return `The token's ${name} claim has the wrong type.`;
+  }
+  return 'The token lacks required claims.';
+}
+
 /** Tessera's access-token claims, frozen: the same object is handed to every request that presents the token. */
 function tesseraClaims(payload: Record<string, unknown>): AccessClaims {
-  if (!isAccessClaims(payload)) throw new TokenError('invalid', 'The token lacks required claims.');
+  if (!isAccessClaims(payload)) throw new TokenError('invalid', accessClaimsProblem(payload));
   Object.freeze(payload.roles);
   if (payload.amr) Object.freeze(payload.amr);
   return Object.freeze(payload);
+}
+
+/** Claims whose name a fast-jwt failure may give (its own validators' and the required ones). */
+const NAMEABLE_CLAIMS = ['iss', 'aud', 'sub', 'jti', 'iat', 'exp', 'nbf'];
+
+/**
+ * A fast-jwt failure in words that name the check, never the token's content. fast-jwt checks the
+ * signature before the claims, so a claim is named only for a token its issuer signed. The claim
+ * name is taken from fast-jwt's message only when it is one we asked about.
+ */
+function failureDetail(error: unknown, requiredClaims: readonly string[]): string {
+  const code = (error as { code?: unknown }).code;
+  const message = String((error as { message?: unknown }).message);
+  const claim = /^(?:The|None of) ([\w:/.-]+) claim/.exec(message)?.[1];
+  const named = claim !== undefined && (NAMEABLE_CLAIMS.includes(claim) || requiredClaims.includes(claim)) ? claim : undefined;
+  if (code === JwtError.codes.invalidSignature) return 'The token signature is invalid.';
+  if (named && code === JwtError.codes.missingRequiredClaim) return `The token has no ${named} claim.`;
+  if (named === 'iss' && code === JwtError.codes.invalidClaimValue)
+    return 'The token is from an issuer this service does not accept (iss).';
+  if (named === 'aud' && code === JwtError.codes.invalidClaimValue) return 'The token is not meant for this service (aud).';
+  if (named) return `The token's ${named} claim has the wrong type or value.`;
+  return 'The token signature or claims are invalid.';
 }
 
 /** The key a token is cached under when both forms of an ES256 signature verify: its low-S form. */
@@ -129,7 +174,7 @@ export function createAccessTokenVerifier<C extends { exp: number } = AccessClai
   const verifyUncached = (token: string): { claims: C; kid: string } => {
     const header = readHeader(token);
     if (types && (typeof header.typ !== 'string' || !types.has(normalType(header.typ)))) {
-      throw new TokenError('invalid', 'The token is not an access token.');
+      throw new TokenError('invalid', `The token is not an access token (its typ header is not ${[...types].join(' or ')}).`);
     }
     if (typeof header.kid !== 'string') throw new TokenError('invalid', 'The token names no key.');
     const entry = keys.find(header.kid);
@@ -141,8 +186,8 @@ export function createAccessTokenVerifier<C extends { exp: number } = AccessClai
     let payload: Record<string, unknown>;
     try {
       payload = verifierFor(entry)(token).payload;
-    } catch {
-      throw new TokenError('invalid', 'The token signature or claims are invalid.');
+    } catch (error) {
+      throw new TokenError('invalid', failureDetail(error, requiredClaims));
     }
     checkTimes(payload, clock.now(), clockToleranceSeconds);
     return { claims: toClaims(payload), kid: entry.kid };

@@ -266,12 +266,17 @@ describe('tokens from other identity providers', () => {
     }
   });
 
-  it('the default options still mean Tessera tokens only: typ at+jwt with sid, jti and roles', async () => {
+  it("the default options mean RFC 9068 tokens; profile 'tessera' demands Tessera's sid and roles too", async () => {
     const api = resourceServer({ jwksUrl: jwks.jwksUrl, issuer: KC_ISSUER, audience: 'account' });
-    const rfc9068 = await keycloakToken({ roles: ['admin'] }, 'at+jwt'); // right typ, Tessera's claims all there
-    expect((await get(api, '/me', rfc9068)).status).toBe(200);
-    const noRoles = await keycloakToken({}, 'at+jwt');
-    expect((await get(api, '/me', noRoles)).body.code).toBe('invalid_token');
+    const noRoles = await keycloakToken({ sid: undefined }, 'at+jwt'); // typ at+jwt, sub, iat and jti: RFC 9068's claims
+    expect((await get(api, '/me', noRoles)).body).toMatchObject({ sub: 'kc-user-1', roles: [] });
+    expect((await get(api, '/me', await keycloakToken({ jti: undefined }, 'at+jwt'))).body.detail).toContain('jti');
+
+    const tessera = resourceServer({ jwksUrl: jwks.jwksUrl, issuer: KC_ISSUER, audience: 'account', profile: 'tessera' });
+    expect((await get(tessera, '/me', await keycloakToken({ roles: ['admin'] }, 'at+jwt'))).status).toBe(200);
+    const refused = await get(tessera, '/me', noRoles);
+    expect(refused.body.code).toBe('invalid_token');
+    expect(refused.body.detail).toBe('The token has no sid claim.');
   });
 
   it('refuses options that would accept nothing', () => {
