@@ -9,7 +9,7 @@ import type { VerificationKeys } from '../tokens/keystore.ts';
 import type { VerifiedClaims } from '../tokens/claims.ts';
 import { createHmacKeystore } from '../tokens/hmac-keystore.ts';
 import { readHeader } from '../tokens/jwt-header.ts';
-import { createDiscoveredKeystore } from './discovery.ts';
+import { createDiscoveredKeystore, type DiscoveredKeys } from './discovery.ts';
 import { createRemoteKeystore } from './remote-keystore.ts';
 import { createRevocationCheck } from './revocation-check.ts';
 import type { RevocationFeedOptions } from './revocation-options.ts';
@@ -160,9 +160,10 @@ export function requireAuth(options: RequireAuthOptions): RequestHandler {
   }
   const common = { keys, clock, clockToleranceSeconds: options.clockTolerance ?? 5, cacheSize: cacheSizeOf(options.cacheSize) };
   // Tessera's own tokens get exactly the server's checks, RFC 9068 tokens of any issuer that
-  // profile (token-profile.ts); the argument is what discovery says of the issuer.
+  // profile (token-profile.ts), told what the issuer's discovery document says of it, if read.
   const verifierOf = profileVerifiers(options, common);
-  const verify = (token: string): VerifiedClaims => verifierOf()(token);
+  const discovered = 'discoveredProfile' in keys ? (keys as DiscoveredKeys) : undefined;
+  const verify = (token: string): VerifiedClaims => verifierOf(discovered?.discoveredProfile())(token);
   const isRevoked = revocationCheck(options, clock);
   const authenticate = createRequireAuth<VerifiedClaims>({
     verify,

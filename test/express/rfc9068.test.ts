@@ -1,8 +1,10 @@
+import express from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeRevocationFeeds, type RequireAuthOptions } from '../../src/express/index.ts';
 import { chooseProfile } from '../../src/express/token-profile.ts';
 import { isHighS } from '../../src/tokens/ecdsa-low-s.ts';
+import { listen } from '../helpers/listen.ts';
 import { startFeedServer, type FeedServer } from './feed-server.ts';
 import { flipS, makeKey, mint, nowSeconds, resourceServer, serveJwks } from './identity-provider.ts';
 
@@ -148,6 +150,43 @@ describe("Tessera's stricter profile", () => {
       expect((await get(explicit, await rfc9068Token())).status).toBe(200);
       expect((await get(explicit, high)).status).toBe(200);
     });
+  });
+});
+
+describe("the issuer's discovery document decides when no option does", () => {
+  /** An issuer serving its discovery document (naming it a Tessera server or not) and its JWKS. */
+  async function issuerServing(tesseraField: boolean) {
+    const app = express();
+    app.get('/.well-known/openid-configuration', (_req, res) => {
+      res.json({ issuer: url, jwks_uri: `${url}/jwks`, ...(tesseraField ? { tessera_access_token_profile: 'tessera' } : {}) });
+    });
+    app.get('/jwks', (_req, res) => {
+      res.json({ keys: [es256.jwk, rs256.jwk] });
+    });
+    const server = await listen(app);
+    const url = server.url;
+    return server;
+  }
+
+  it("a Tessera server's issuer: sid and low-S demanded; any other issuer: RFC 9068", async () => {
+    for (const tessera of [true, false]) {
+      const issuer = await issuerServing(tessera);
+      try {
+        const api = resourceServer({ issuer: issuer.url, audience: AUDIENCE });
+        const [low, high] = bothForms(await rfc9068Token(es256, { iss: issuer.url, sid: 's', roles: [] }));
+        const noSid = await rfc9068Token(rs256, { iss: issuer.url });
+        expect((await get(api, low)).status, `tessera ${tessera}`).toBe(200);
+        if (tessera) {
+          expect((await get(api, high)).body.detail).toContain('low-S');
+          expect((await get(api, noSid)).body.detail).toBe('The token has no sid claim.');
+        } else {
+          expect((await get(api, high)).status).toBe(200);
+          expect((await get(api, noSid)).status).toBe(200);
+        }
+      } finally {
+        await issuer.close();
+      }
+    }
   });
 });
 
