@@ -141,12 +141,15 @@ export function loadConfig(env: RawEnv) {
   const algorithm = s.jwt.algorithm ?? (s.jwt.secret ? 'HS256' : 'ES256');
   const hmac = isHmac(algorithm);
   const { email, password } = s.admin;
+  const appUrl = (s.appUrl ?? `http://localhost:${s.port}`).replace(/\/+$/, '');
   const config = {
     ...s,
     database: { ...s.database, url: s.database.url ?? `sqlite:${resolve(s.dataDir, 'tessera.db')}` },
     jwt: {
       ...s.jwt,
       algorithm,
+      /** A URL by default, as discovery needs (resource services find the JWKS from it); a JWT_ISSUER set is kept as it is. */
+      issuer: s.jwt.issuer ?? appUrl,
       /** HMAC secret for access tokens; set only with an HS* algorithm. */
       secret: hmac ? secret('JWT_SECRET', s.jwt.secret) : undefined,
       refreshSecret: secret('JWT_REFRESH_SECRET', s.jwt.refreshSecret),
@@ -159,7 +162,7 @@ export function loadConfig(env: RawEnv) {
     corsOrigins: (s.corsOrigins ?? []).filter((origin) => URL.canParse(origin)).map((origin) => new URL(origin).origin),
     admin: email && password ? { email, password } : undefined,
     mail: { ...s.mail, outboxDir: s.mail.outboxDir ?? resolve(s.dataDir, 'outbox') },
-    appUrl: (s.appUrl ?? `http://localhost:${s.port}`).replace(/\/+$/, ''),
+    appUrl,
     /** Notices about unsafe defaults, logged once at start. */
     warnings,
   };

@@ -80,7 +80,12 @@ export const settings = {
       default: '7d',
       meaning: 'refresh token lifetime (slides with each rotation)',
     }),
-    issuer: setting({ env: 'JWT_ISSUER', type: text, default: 'tessera', meaning: '`iss` of the tokens Tessera issues' }),
+    issuer: setting({
+      env: 'JWT_ISSUER',
+      type: text,
+      readme: '`APP_URL`',
+      meaning: '`iss` of the tokens Tessera issues; a URL, so that resource services find the keys from it ([discovery](docs/services.md))',
+    }),
     audience: setting({ env: 'JWT_AUDIENCE', type: text, default: 'tessera-api', meaning: '`aud` of the tokens Tessera issues' }),
     clockTolerance: setting({ env: 'JWT_CLOCK_TOLERANCE', type: duration(), default: '5s', meaning: 'leeway for `exp`/`nbf`' }),
     refreshReuseInterval: setting({
@@ -163,7 +168,8 @@ export const settings = {
     env: 'KEY_POLL_INTERVAL',
     type: duration('ms'),
     default: '30s',
-    meaning: 'how often an instance re-reads the signing keys; a rotated key signs 61 s after it is published, or this long (+1 s) if that is later ([docs/tokens.md](docs/tokens.md))',
+    meaning:
+      'how often an instance re-reads the signing keys; a rotated key signs 61 s after it is published, or this long (+1 s) if that is later ([docs/tokens.md](docs/tokens.md))',
   }),
   verifyCacheSize: setting({
     env: 'VERIFY_CACHE_SIZE',

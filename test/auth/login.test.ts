@@ -100,7 +100,7 @@ describe('POST /api/auth/login', () => {
       expect(typeof header.kid).toBe('string');
       expect((header.kid as string).length).toBeGreaterThan(0);
 
-      expect(payload.iss).toBe('tessera');
+      expect(payload.iss).toBe('http://localhost:5000'); // APP_URL (its default here): a URL, as discovery needs
       expect(payload.aud === 'tessera-api' || (Array.isArray(payload.aud) && payload.aud.includes('tessera-api'))).toBe(true);
       expect(payload.sub).toBe(userId);
       expect(payload.roles).toEqual(['user']);

@@ -17,13 +17,22 @@ describe('loadConfig', () => {
     expect(config.jwt.algorithm).toBe('ES256');
     expect(config.jwt.accessTtl).toBe(900);
     expect(config.jwt.refreshTtl).toBe(7 * 86400);
-    expect(config.jwt.issuer).toBe('tessera');
+    expect(config.jwt.issuer).toBe('http://localhost:5000'); // APP_URL's default: a URL, as discovery needs
     expect(config.jwt.audience).toBe('tessera-api');
     expect(config.jwt.clockTolerance).toBe(5);
     expect(config.refreshTransport).toBe('both');
     expect(config.rateLimit).toEqual({ windowMs: 900_000, accountMax: 10, ipMax: 300 });
     expect(config.database.url).toBe(`sqlite:${join(dir, 'tessera.db')}`);
     expect(config.cookieSecure).toBe(false);
+  });
+
+  it('issues tokens as APP_URL unless JWT_ISSUER is set, which is kept as it is', () => {
+    expect(loadConfig({ NODE_ENV: 'test', APP_URL: `${APP}/` }).jwt.issuer).toBe(APP);
+    expect(loadConfig({ NODE_ENV: 'test', PORT: '8080' }).jwt.issuer).toBe('http://localhost:8080');
+    expect(loadConfig({ NODE_ENV: 'test', APP_URL: APP, JWT_ISSUER: 'tessera' }).jwt.issuer).toBe('tessera');
+    expect(loadConfig({ NODE_ENV: 'test', APP_URL: APP, JWT_ISSUER: 'https://id.example.com/' }).jwt.issuer).toBe(
+      'https://id.example.com/',
+    );
   });
 
   it('picks HS256 when JWT_SECRET is set', () => {

@@ -31,7 +31,7 @@ describe('resource-server middleware (JWKS)', () => {
   });
 
   it('accepts a Tessera access token, using only the JWKS URL', async () => {
-    const api = createResourceServer({ jwksUrl: `${auth.url}/.well-known/jwks.json` });
+    const api = createResourceServer({ jwksUrl: `${auth.url}/.well-known/jwks.json`, issuer: t.config.jwt.issuer });
     const session = await signupAndLogin(t.app);
     const res = await request(api).get('/orders').set('Authorization', `Bearer ${session.accessToken}`);
     expect(res.status).toBe(200);
@@ -42,7 +42,7 @@ describe('resource-server middleware (JWKS)', () => {
   });
 
   it('lets every one of a burst of first requests through: they wait for the one key fetch', async () => {
-    const api = createResourceServer({ jwksUrl: `${auth.url}/.well-known/jwks.json` });
+    const api = createResourceServer({ jwksUrl: `${auth.url}/.well-known/jwks.json`, issuer: t.config.jwt.issuer });
     const sessions = await Promise.all(Array.from({ length: 3 }, () => signupAndLogin(t.app)));
     const server = await listen(api); // real sockets, so the ten requests are really concurrent
     try {
@@ -60,7 +60,7 @@ describe('resource-server middleware (JWKS)', () => {
   });
 
   it('answers like the server: problem+json and RFC 6750 headers', async () => {
-    const api = createResourceServer({ jwksUrl: `${auth.url}/.well-known/jwks.json` });
+    const api = createResourceServer({ jwksUrl: `${auth.url}/.well-known/jwks.json`, issuer: t.config.jwt.issuer });
     const none = await request(api).get('/orders');
     expect(none.status).toBe(401);
     expect(none.body.code).toBe('missing_token');
@@ -77,7 +77,7 @@ describe('resource-server middleware (JWKS)', () => {
   });
 
   it('picks up a rotated key on first sight of its kid, even right after made-up kids, which cost one fetch between them', async () => {
-    const api = createResourceServer({ jwksUrl: `${auth.url}/.well-known/jwks.json` });
+    const api = createResourceServer({ jwksUrl: `${auth.url}/.well-known/jwks.json`, issuer: t.config.jwt.issuer });
     const before = await signupAndLogin(t.app);
     expect((await request(api).get('/orders').set('Authorization', `Bearer ${before.accessToken}`)).status).toBe(200);
     expect(jwksHits).toBe(1);
@@ -110,7 +110,7 @@ describe('resource-server middleware (JWKS)', () => {
     const api = express();
     api.get(
       '/x',
-      requireAuth({ jwksUrl: `${auth.url}/.well-known/jwks.json`, issuer: 'tessera', audience: 'tessera-api', cooldownMs: 0 }),
+      requireAuth({ jwksUrl: `${auth.url}/.well-known/jwks.json`, issuer: t.config.jwt.issuer, audience: 'tessera-api', cooldownMs: 0 }),
       (_req, res) => {
         res.json({ ok: true });
       },
@@ -126,7 +126,7 @@ describe('resource-server middleware (JWKS)', () => {
   });
 
   it('answers 503, not 401, when the JWKS cannot be fetched', async () => {
-    const api = createResourceServer({ jwksUrl: 'http://127.0.0.1:9/.well-known/jwks.json' });
+    const api = createResourceServer({ jwksUrl: 'http://127.0.0.1:9/.well-known/jwks.json', issuer: t.config.jwt.issuer });
     const session = await signupAndLogin(t.app);
     const res = await request(api).get('/orders').set('Authorization', `Bearer ${session.accessToken}`);
     expect(res.status).toBe(503);
@@ -139,7 +139,7 @@ describe('resource-server middleware (JWKS)', () => {
     const hs = await createTestApp({ JWT_SECRET: secret }, { clock: fakeClock(Date.now()) });
     try {
       const api = express();
-      api.get('/x', requireAuth({ secret, issuer: 'tessera', audience: 'tessera-api' }), (req, res) => {
+      api.get('/x', requireAuth({ secret, issuer: hs.config.jwt.issuer, audience: 'tessera-api' }), (req, res) => {
         res.json({ sub: req.auth!.sub });
       });
       api.use(problemHandler());
@@ -147,7 +147,7 @@ describe('resource-server middleware (JWKS)', () => {
       const res = await request(api).get('/x').set('Authorization', `Bearer ${session.accessToken}`);
       expect(res.status).toBe(200);
       const wrong = express();
-      wrong.get('/x', requireAuth({ secret: 'w'.repeat(40), issuer: 'tessera', audience: 'tessera-api' }), (_req, res) => {
+      wrong.get('/x', requireAuth({ secret: 'w'.repeat(40), issuer: hs.config.jwt.issuer, audience: 'tessera-api' }), (_req, res) => {
         res.json({});
       });
       wrong.use(problemHandler());
@@ -164,7 +164,7 @@ describe('the example resource server verifies every asymmetric algorithm throug
       const t = await createTestApp({ JWT_ALGORITHM: alg }, { clock: fakeClock(Date.now()) });
       const auth = await listen(t.app);
       try {
-        const api = createResourceServer({ jwksUrl: `${auth.url}/.well-known/jwks.json` });
+        const api = createResourceServer({ jwksUrl: `${auth.url}/.well-known/jwks.json`, issuer: t.config.jwt.issuer });
         const session = await signupAndLogin(t.app);
         expect((await request(t.app).get('/api/protected').set('Authorization', `Bearer ${session.accessToken}`)).status).toBe(200);
         const res = await request(api).get('/orders').set('Authorization', `Bearer ${session.accessToken}`);

@@ -78,7 +78,7 @@ describe('requireAuth with the revocation feed, against a real server process', 
     const app = express();
     const auth = requireAuth({
       jwksUrl: `${base}/.well-known/jwks.json`,
-      issuer: 'tessera',
+      issuer: 'https://auth.example.com', // the server's APP_URL, its default issuer
       audience: 'tessera-api',
       revocations: {
         url: `${base}/api/revocations`,

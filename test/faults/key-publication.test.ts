@@ -40,7 +40,7 @@ describe('key publication reaches resource services before the key signs (issue 
     service = express();
     service.get(
       '/orders',
-      requireAuth({ jwksUrl: `${jwksB.url}/.well-known/jwks.json`, issuer: 'tessera', audience: 'tessera-api', clock: t.clock }),
+      requireAuth({ jwksUrl: `${jwksB.url}/.well-known/jwks.json`, issuer: t.config.jwt.issuer, audience: 'tessera-api', clock: t.clock }),
       (req, res) => {
         res.json({ for: req.auth!.sub });
       },

@@ -37,7 +37,7 @@ describe('requireAmr / requireAuth({ amr }) in tessera-auth/express (shared secr
   let api: express.Express;
   beforeEach(async () => {
     t = await createTestApp({ JWT_SECRET: SECRET });
-    api = resourceServer(t, { secret: SECRET, issuer: 'tessera', audience: 'tessera-api', clock: t.clock });
+    api = resourceServer(t, { secret: SECRET, issuer: t.config.jwt.issuer, audience: 'tessera-api', clock: t.clock });
   });
   afterEach(() => t.close());
 
@@ -85,7 +85,11 @@ describe('requireAuth({ amr }) over the JWKS (ES256)', () => {
     const t = await createTestApp({}, { clock: fakeClock(Date.now()) });
     const server = await listen(t.app);
     try {
-      const api = resourceServer(t, { jwksUrl: `${server.url}/.well-known/jwks.json`, issuer: 'tessera', audience: 'tessera-api' });
+      const api = resourceServer(t, {
+        jwksUrl: `${server.url}/.well-known/jwks.json`,
+        issuer: t.config.jwt.issuer,
+        audience: 'tessera-api',
+      });
       const plain = await signupAndLogin(t.app);
       expectMfaRequired(await get(api, '/by-option', plain.accessToken));
       const user = await enrolledUser(t);

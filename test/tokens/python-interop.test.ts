@@ -34,7 +34,8 @@ describe.runIf(available)('an independent JWT library (PyJWT) verifies Tessera t
   for (const alg of ['ES256', 'EdDSA', 'RS256', 'PS256']) {
     it(alg, async () => {
       // PyJWT reads the real clock, so the server issues tokens at real time.
-      const t = await createTestApp({ JWT_ALGORITHM: alg }, { clock: fakeClock(Date.now()) });
+      // The example names the issuer 'tessera': a deployment that set JWT_ISSUER keeps it.
+      const t = await createTestApp({ JWT_ALGORITHM: alg, JWT_ISSUER: 'tessera' }, { clock: fakeClock(Date.now()) });
       open.push(t);
       const server = await listen(t.app);
       try {
