@@ -32,6 +32,7 @@ import { pagesEndpoints } from './email/pages.routes.ts';
 import type { MailDelivery } from './mail/delivery.ts';
 import { createServices } from './services.ts';
 import { sessionsEndpoints } from './sessions/sessions.routes.ts';
+import { discoveryEndpoints } from './tokens/discovery.routes.ts';
 import { jwksEndpoints } from './tokens/jwks.routes.ts';
 import { jwksMaxAgeSeconds } from './tokens/key-publication.ts';
 import type { AccessClaims } from './tokens/claims.ts';
@@ -121,6 +122,7 @@ export function createApp(deps: AppDeps): Express {
       document: () => (document ??= createOpenApiDocument(endpoints, { version: VERSION })),
     }),
     ...jwksEndpoints({ keystore, maxAgeSeconds: jwksMaxAgeSeconds(config.keyPollMs) }),
+    ...discoveryEndpoints({ issuer: config.jwt.issuer, appUrl: config.appUrl, maxAgeSeconds: jwksMaxAgeSeconds(config.keyPollMs) }),
     ...authEndpoints({
       config,
       ...services,
