@@ -99,15 +99,23 @@ async function supervise(config: Config, logger: Logger): Promise<void> {
     await database.close();
   }
   let stopping = false;
-  for (let i = 0; i < config.workers; i += 1) cluster.fork();
+  // Counted here: Node drops a worker from cluster.workers only once both its 'exit' and its
+  // 'disconnect' have come, in either order, so the last 'exit' may still find it listed.
+  let running = 0;
+  const fork = () => {
+    running += 1;
+    cluster.fork();
+  };
+  for (let i = 0; i < config.workers; i += 1) fork();
   cluster.on('exit', (worker, code, signal) => {
+    running -= 1;
     if (stopping) {
       // Exit 0 only if every worker drained: one that hit its deadline (or was killed) cut requests.
       if (code !== 0) {
         logger.error({ pid: worker.process.pid, code, signal }, 'worker did not drain cleanly');
         process.exitCode = 1;
       }
-      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(process.exitCode ?? 0);
+      if (running === 0) process.exit(process.exitCode ?? 0);
       return;
     }
     if (code === EXIT_CANNOT_LISTEN) {
@@ -117,7 +125,7 @@ async function supervise(config: Config, logger: Logger): Promise<void> {
       return;
     }
     logger.error({ pid: worker.process.pid, code, signal }, 'worker died; starting another');
-    cluster.fork();
+    fork();
   });
   const shutdown = (signal: string) => {
     if (stopping) return;

@@ -1,3 +1,5 @@
+import type { Transaction } from 'kysely';
+import type { DatabaseSchema } from '../database.ts';
 import type { Logger } from 'pino';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { NO_CLIENT, type ClientInfo } from '../lib/client-info.ts';
@@ -14,8 +16,17 @@ import type { AccountThrottle } from './account-throttle.ts';
 import type { DeviceCookies } from './device-cookie.ts';
 import { createThrottled } from './throttled.ts';
 
-/** Ends every session of a user but one (sessions/end-sessions.ts); passed in, so auth/ does not write sessions itself. */
-export type EndOtherSessions = (target: { userId: string; except: string }, reason: 'password_change') => Promise<string[]>;
+/**
+ * Ends every session of a user but one, inside the caller's transaction (sessions/end-sessions.ts);
+ * passed in, so auth/ does not write sessions itself. `apply()` once the transaction committed.
+ */
+export interface EndOtherSessions {
+  within(
+    trx: Transaction<DatabaseSchema>,
+    target: { userId: string; except: string },
+    reason: 'password_change',
+  ): Promise<{ ids: string[]; apply(): void }>;
+}
 
 /**
  * Password checks, always under the account throttle, and password changes. The same work
@@ -126,9 +137,12 @@ export function createCredentialsService(deps: {
       });
       const problem = passwordEmailProblem(input.newPassword, found.user.email);
       if (problem) throw validationFailed([{ path: 'newPassword', message: problem }]);
-      await users.updatePasswordHash(input.userId, await passwords.hash(input.newPassword), clock.now());
-      const ended = await endSessions({ userId: input.userId, except: input.currentSessionId }, 'password_change');
-      await audit.record({ type: 'password.changed', userId: input.userId, ...client, details: { sessionsEnded: ended.length } });
+      const hash = await passwords.hash(input.newPassword);
+      const ended = await users.replacePasswordHash(input.userId, hash, clock.now(), (trx) =>
+        endSessions.within(trx, { userId: input.userId, except: input.currentSessionId }, 'password_change'),
+      );
+      ended.apply();
+      await audit.record({ type: 'password.changed', userId: input.userId, ...client, details: { sessionsEnded: ended.ids.length } });
       deps.notices.send('password-change-notice', found.user);
     },
   };

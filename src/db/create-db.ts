@@ -47,7 +47,16 @@ export function createDb(url: string, options: { poolSize?: number; onError?: (e
       getTypeParser: (oid: number, format?: 'text' | 'binary') =>
         oid === PG_INT8 ? (value: string) => Number(value) : (pg.types.getTypeParser(oid, format) as (value: string) => unknown),
     };
-    const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10, types, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+    // TCP keep-alive: a connection whose server vanished without a reset (a partition, a failover
+    // to another host) is found dead by the kernel instead of holding its pool slot indefinitely.
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: options.poolSize ?? 10,
+      types,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+    });
     // A client that loses its connection emits 'error' on itself. Idle, pg-pool listens too and
     // re-emits it on the pool; checked out (a backend killed mid-query, an immediate shutdown, a
     // failover) nothing did, and the unhandled event ended the process. Every client now has its

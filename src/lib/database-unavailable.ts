@@ -9,11 +9,12 @@ import { DomainError } from './errors.ts';
 export const DATABASE_RETRY_AFTER_SECONDS = 2;
 
 /**
- * SQLSTATEs that mean the server cannot serve us now, not that the query is wrong: class 08
- * (connection exceptions), too many connections, and the 57P0x shutdowns (admin or immediate
- * shutdown, crash of another backend, "the database system is starting up / in recovery mode").
+ * SQLSTATEs that mean the server cannot serve us now, not that the query is wrong: the connection
+ * exceptions of class 08 (not 08P01, a protocol violation, which is our bug), too many
+ * connections, and the 57P0x shutdowns (admin or immediate shutdown, crash of another backend,
+ * "the database system is starting up / in recovery mode").
  */
-const UNAVAILABLE_SQLSTATE = /^(08...|53300|57P01|57P02|57P03)$/;
+const UNAVAILABLE_SQLSTATE = /^(08000|08001|08003|08004|08006|53300|57P01|57P02|57P03)$/;
 
 /** Socket errors of a connection that cannot be made or was cut. */
 const NETWORK_CODES = new Set([

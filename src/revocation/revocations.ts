@@ -12,6 +12,9 @@ import {
 } from './revocation.repository.ts';
 import type { RevocationBroadcast } from './redis-broadcast.ts';
 
+/** The longest a poll waits for the keystore to let revoked keys go (see applyHere). */
+const KEY_FORGET_WAIT_MS = 2000;
+
 export interface Revocations {
   index: RevocationIndex;
   /** The moment until which an access token issued now could be live (exp plus leeway), in ms. */
@@ -72,18 +75,25 @@ export function createRevocations(deps: {
 
   /**
    * Sessions and tokens go to the index; keys to the keystore (a re-read failing is logged: the key
-   * is dropped already). Settles once the keystore has let the keys go, and never rejects, so a poll
-   * that read a key revocation has applied it when it resolves.
+   * is dropped already). Settles once the keystore has let the keys go, or after
+   * KEY_FORGET_WAIT_MS, and never rejects: a poll that read a key revocation has applied it when it
+   * resolves, yet a key read that hangs (a half-open database connection) cannot stall the polls
+   * that carry session revocations. The keystore refuses the keys from the call on, before its read.
    */
   const applyHere = async (rows: StoredRevocation[]): Promise<void> => {
     const kids = rows.filter(isKeyRevocation).map((row) => row.id);
     index.apply(rows.filter((row): row is Revocation => !isKeyRevocation(row)));
     if (kids.length > 0 && deps.onKeysRevoked) {
-      await deps
+      const forgotten = deps
         .onKeysRevoked(kids)
         .catch((error: unknown) =>
           logger.error({ err: error, kids }, 'signing keys not re-read after a key revocation; the next key poll will'),
         );
+      let timer: NodeJS.Timeout | undefined;
+      const waited = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, KEY_FORGET_WAIT_MS);
+      });
+      await Promise.race([forgotten, waited]).finally(() => clearTimeout(timer));
     }
   };
   /** What the revocation feed sends: sessions and tokens (other services get keys from the JWKS). */

@@ -52,6 +52,11 @@ export async function createDbKeystore(options: DbKeystoreOptions): Promise<Keys
   let lastReadAt = Number.NEGATIVE_INFINITY;
   /** A read-through (reload with ifOlderThanMs) under way, which the next such requests share. */
   let readingThrough: Promise<void> | undefined;
+  /**
+   * When the last read-through started, successful or not: with the database failing, public
+   * JWKS requests must not turn into one connection attempt each.
+   */
+  let lastReadThroughAt = Number.NEGATIVE_INFINITY;
 
   const privatePem = (row: SigningKeyRow): string => {
     const cached = privateKeys.get(row.kid);
@@ -166,9 +171,12 @@ export async function createDbKeystore(options: DbKeystoreOptions): Promise<Keys
     },
     async reload({ onlyIfCool = false, ifOlderThanMs } = {}) {
       if (ifOlderThanMs !== undefined) {
-        const age = clock.now() - lastReadAt;
-        // A clock set back reads as stale: better one read too many than a key missing from the JWKS.
-        if (age >= 0 && age < ifOlderThanMs) return false;
+        if (!readingThrough) {
+          const age = clock.now() - Math.max(lastReadAt, lastReadThroughAt);
+          // A clock set back reads as stale: better one read too many than a key missing from the JWKS.
+          if (age >= 0 && age < ifOlderThanMs) return false;
+          lastReadThroughAt = clock.now();
+        }
         await (readingThrough ??= load().finally(() => {
           readingThrough = undefined;
         }));

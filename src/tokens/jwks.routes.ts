@@ -3,6 +3,21 @@ import { endpoint, type Endpoint } from '../http/endpoint.ts';
 import { JWKS_READ_THROUGH_MS } from './key-publication.ts';
 import type { Keystore } from './keystore.ts';
 
+/**
+ * How long a JWKS request waits for its read-through. A healthy read takes milliseconds; past
+ * this the keys held are served and the read goes on for the next request (a second later).
+ */
+const JWKS_READ_WAIT_MS = 300;
+
+/** Resolves when `promise` settles or `ms` have passed, whichever is first. */
+function withinMs(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  return Promise.race([promise.then(() => undefined), timeout]).finally(() => clearTimeout(timer));
+}
+
 const Jwks = z
   .object({ keys: z.array(z.object({ kty: z.string(), kid: z.string(), alg: z.string(), use: z.literal('sig') }).loose()) })
   .meta({ id: 'JWKS' });
@@ -23,9 +38,13 @@ export function jwksEndpoints(deps: { keystore: Pick<Keystore, 'jwks' | 'reload'
       access: 'public',
       responses: { 200: { schema: Jwks, description: 'JWK Set', headers: ['Cache-Control'] } },
       async handler({ res }) {
-        // With the database unreachable the keys held are still the best answer: a resource
-        // service keeps verifying (the key poll logs the failure).
-        await deps.keystore.reload({ ifOlderThanMs: JWKS_READ_THROUGH_MS }).catch(() => false);
+        // With the database unreachable or slow the keys held are still the best answer: a
+        // resource service keeps verifying (the key poll logs the failure). So the read is waited
+        // for only briefly; a read that hangs (a half-open connection) never holds the JWKS.
+        await withinMs(
+          deps.keystore.reload({ ifOlderThanMs: JWKS_READ_THROUGH_MS }).catch(() => false),
+          JWKS_READ_WAIT_MS,
+        );
         res.setHeader('Cache-Control', `public, max-age=${deps.maxAgeSeconds}`);
         res.json({ keys: deps.keystore.jwks() });
       },

@@ -123,6 +123,23 @@ export function createUserRepository(db: Db) {
       return row && toUser(row);
     },
 
+    /**
+     * Sets a new hash and, in the same transaction, does `also` (ends the other sessions): both
+     * commit or neither does, so a connection lost in between cannot leave the new password with
+     * the old sessions alive, and a retry finds the whole change still to do.
+     */
+    async replacePasswordHash<T>(
+      id: string,
+      passwordHash: string,
+      now: number,
+      also: (trx: Transaction<DatabaseSchema>) => Promise<T>,
+    ): Promise<T> {
+      return db.transaction().execute(async (trx) => {
+        await trx.updateTable('users').set({ passwordHash, updatedAt: now }).where('id', '=', id).execute();
+        return also(trx);
+      });
+    },
+
     /** Replaces the hash only if it is still the one we checked (a concurrent change wins otherwise). */
     async updatePasswordHash(id: string, passwordHash: string, now: number, expectedHash?: string): Promise<boolean> {
       let query = db.updateTable('users').set({ passwordHash, updatedAt: now }).where('id', '=', id);

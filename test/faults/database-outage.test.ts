@@ -29,6 +29,7 @@ describe.runIf(TEST_DIALECT === 'postgres' && privatePostgresAvailable())('a dat
     cluster = await startPrivatePostgres();
   });
   afterEach(async () => {
+    cluster.thaw();
     await cluster.start().catch(() => {}); // a failed test may leave it stopped
     await t?.close();
     t = undefined;
@@ -107,5 +108,32 @@ describe.runIf(TEST_DIALECT === 'postgres' && privatePostgresAvailable())('a dat
       .set('Authorization', `Bearer ${login.body.accessToken as string}`)
       .send({})
       .expect(204);
+  });
+
+  it('hung (every process frozen): the JWKS answers with the keys held, promptly, and Bearer routes answer 200; thawed, it reads again', async () => {
+    const { app } = await appOnCluster();
+    const s = await signupAndLogin(app);
+    const held = (await request(app).get('/.well-known/jwks.json').expect(200)).body as { keys: { kid: string }[] };
+    expect(held.keys.length).toBeGreaterThan(0);
+
+    cluster.freeze();
+    // Past the read-through bound, so each request below may start a read of the signing keys:
+    // the read hangs (no answer, no reset), and the route must not wait for it.
+    t!.clock.advance(2000);
+    for (let i = 0; i < 3; i += 1) {
+      const started = performance.now();
+      const jwks = await request(app).get('/.well-known/jwks.json');
+      expect(jwks.status).toBe(200);
+      expect(jwks.body).toEqual(held);
+      expect(performance.now() - started).toBeLessThan(1500);
+      t!.clock.advance(2000);
+    }
+    expect((await request(app).get('/api/protected').set('Authorization', `Bearer ${s.accessToken}`)).status).toBe(200);
+
+    cluster.thaw();
+    await cluster.waitUntilReady();
+    t!.clock.advance(2000);
+    expect((await request(app).get('/.well-known/jwks.json').expect(200)).body).toEqual(held);
+    await request(app).post('/api/auth/login').send({ email: s.email, password: PASSWORD }).expect(200);
   });
 });

@@ -1,5 +1,5 @@
-import { execFile, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -65,6 +65,13 @@ export interface PrivatePostgres {
    * every connection of the cluster is lost. That is why this is a private cluster.
    */
   killBackend(pid: number, signal?: 'SIGKILL' | 'SIGTERM'): void;
+  /**
+   * Stops every process of the cluster (SIGSTOP): connections stay open and new ones are accepted
+   * by the kernel, but nothing answers, as with a hung server or a partition that drops packets.
+   */
+  freeze(): void;
+  /** Lets a frozen cluster go on (SIGCONT); safe to call when it is not frozen. */
+  thaw(): void;
   /** Resolves once the cluster accepts connections and answers (after a start or a crash recovery). */
   waitUntilReady(timeoutMs?: number): Promise<void>;
   /** Stops the cluster (immediately) and removes its directory; safe to call twice. */
@@ -72,6 +79,22 @@ export interface PrivatePostgres {
 }
 
 let databases = 0;
+
+/**
+ * Vitest ends its workers with SIGTERM, which runs no 'exit' hook: a detached watchdog stops the
+ * cluster and removes its directory once this process is gone. It leaves on its own when the
+ * directory is removed (destroy()).
+ */
+function stopWhenOrphaned(dir: string, data: string): void {
+  const script = [
+    'while kill -0 "$1" 2>/dev/null && [ -d "$2" ]; do sleep 1; done',
+    // A frozen cluster (freeze()) would not hear pg_ctl: let it go on first.
+    'if [ -d "$2" ]; then m=$(head -n 1 "$3/postmaster.pid" 2>/dev/null); [ -n "$m" ] && kill -CONT "$m" $(pgrep -P "$m") 2>/dev/null',
+    '/usr/sbin/runuser -u "$4" -- "$5" -D "$3" -m immediate -w stop; rm -rf "$2"; fi',
+  ].join('; ');
+  const args = ['-c', script, 'pg-watchdog', String(process.pid), dir, data, OS_USER, join(BIN!, 'pg_ctl')];
+  spawn('/bin/sh', args, { stdio: 'ignore', detached: true }).unref();
+}
 
 /**
  * Creates and starts a throwaway PostgreSQL cluster in a fresh temp directory, on a free port of
@@ -84,14 +107,28 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-pg-'));
   chownSync(dir, owner.uid, owner.gid);
   const data = join(dir, 'data');
+  /** The processes freeze() stopped, for thaw(). */
+  let frozen: number[] = [];
+  const thaw = () => {
+    for (const pid of frozen) {
+      try {
+        process.kill(pid, 'SIGCONT');
+      } catch {
+        // Gone already.
+      }
+    }
+    frozen = [];
+  };
   // A worker that dies (a crash, a timeout) must not leave a postmaster behind.
   const cleanUp = () => {
+    thaw();
     spawnSync('/usr/sbin/runuser', ['-u', OS_USER, '--', join(BIN, 'pg_ctl'), '-D', data, '-m', 'immediate', '-w', 'stop'], {
       stdio: 'ignore',
     });
     rmSync(dir, { recursive: true, force: true });
   };
   process.once('exit', cleanUp);
+  stopWhenOrphaned(dir, data);
 
   try {
     await asPostgres('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--locale=C', '--no-sync', '--no-instructions']);
@@ -156,6 +193,21 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     killBackend(pid, signal = 'SIGKILL') {
       process.kill(pid, signal);
     },
+    freeze() {
+      const postmaster = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+      // The postmaster first, so that it starts no new backend meanwhile.
+      process.kill(postmaster, 'SIGSTOP');
+      frozen.push(postmaster);
+      const children = spawnSync('pgrep', ['-P', String(postmaster)], { encoding: 'utf8' })
+        .stdout.split('\n')
+        .filter(Boolean)
+        .map(Number);
+      for (const pid of children) {
+        process.kill(pid, 'SIGSTOP');
+        frozen.push(pid);
+      }
+    },
+    thaw,
     async waitUntilReady(timeoutMs = 15_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
@@ -170,6 +222,7 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     },
     async destroy() {
       process.off('exit', cleanUp);
+      thaw();
       await cluster.stop({ mode: 'immediate' }).catch(() => {});
       rmSync(dir, { recursive: true, force: true });
     },
