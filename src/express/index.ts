@@ -1,6 +1,5 @@
-import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { sendProblem } from '../http/problem.ts';
-import { DomainError, unavailable } from '../lib/errors.ts';
+import type { RequestHandler } from 'express';
+import { unavailable } from '../lib/errors.ts';
 import { requireRole } from '../rbac/require-role.ts';
 import { ALGORITHMS, isHmac, type Algorithm } from '../lib/algorithms.ts';
 import { createRequireAuth } from '../tokens/require-auth.ts';
@@ -22,6 +21,7 @@ export type { AccessClaims, VerifiedClaims } from '../tokens/claims.ts';
 export type { RolesClaim } from './roles-claim.ts';
 export type { FeedLogger, RevocationFeedOptions } from './revocation-options.ts';
 export { closeRevocationFeeds } from './feed-registry.ts';
+export { problemHandler, type ProblemHandlerOptions, type ProblemLogger } from './problem-handler.ts';
 export { requireAmr, requireRole, requireScope };
 
 const DEFAULT_CACHE_SIZE = 10_000;
@@ -191,13 +191,5 @@ function revocationCheck(options: RequireAuthOptions, clock: Clock): ((claims: V
     if (feed.isRevoked(claims) || custom?.(claims)) return true;
     feed.assertFresh();
     return false;
-  };
-}
-
-/** Renders Tessera errors (and any other error, as a bare 500) as problem+json. */
-export function problemHandler(): ErrorRequestHandler {
-  return (error: unknown, _req, res, next) => {
-    if (res.headersSent) return next(error);
-    sendProblem(res, error instanceof DomainError ? error : new DomainError('internal_error', 'Something went wrong.'));
   };
 }
