@@ -61,7 +61,10 @@ export function discoveryIssuer(issuer: string | string[]): string {
 export function discoveryUrls(issuer: string): URL[] {
   const url = new URL(issuer);
   const path = url.pathname.replace(/\/+$/, '');
-  return [new URL(`${url.origin}${path}/.well-known/openid-configuration`), new URL(`${url.origin}/.well-known/oauth-authorization-server${path}`)];
+  return [
+    new URL(`${url.origin}${path}/.well-known/openid-configuration`),
+    new URL(`${url.origin}/.well-known/oauth-authorization-server${path}`),
+  ];
 }
 
 /**
@@ -85,7 +88,9 @@ async function readDocument(url: URL, issuer: string): Promise<IssuerMetadata> {
   if (!document || typeof document !== 'object' || Array.isArray(document)) throw new Unusable(`${url.href} is not a JSON object`);
   const fields = document as Record<string, unknown>;
   if (fields.issuer !== issuer) {
-    throw new Unusable(`${url.href} names the issuer ${JSON.stringify(fields.issuer)}, not ${JSON.stringify(issuer)}: not used (RFC 8414 §3.3)`);
+    throw new Unusable(
+      `${url.href} names the issuer ${JSON.stringify(fields.issuer)}, not ${JSON.stringify(issuer)}: not used (RFC 8414 §3.3)`,
+    );
   }
   const jwksUri = typeof fields.jwks_uri === 'string' && URL.canParse(fields.jwks_uri) ? new URL(fields.jwks_uri) : undefined;
   if (!jwksUri || !isHttpUrl(jwksUri) || (new URL(issuer).protocol === 'https:' && jwksUri.protocol !== 'https:')) {

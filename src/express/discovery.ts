@@ -18,6 +18,8 @@ export interface DiscoveryOptions {
   algorithms: Algorithm[];
   /** The JWKS's unknown-kid cooldown (RemoteKeystoreOptions.cooldownMs). */
   cooldownMs?: number;
+  /** How long a document is used before it is read again in the background (default 5 min, as the JWKS). */
+  cacheMaxAgeMs?: number;
   /** Where a failed read (once per outage) and the recovery are logged; default one console line each. */
   logger?: Pick<FeedLogger, 'info' | 'warn'>;
 }
@@ -51,10 +53,12 @@ interface Discovered {
 export function createDiscoveredKeystore(options: DiscoveryOptions): DiscoveredKeys {
   const issuer = discoveryIssuer(options.issuer);
   const logger = options.logger ?? consoleFeedLogger;
+  const maxAgeMs = options.cacheMaxAgeMs ?? DOCUMENT_MAX_AGE_MS;
   let current: Discovered | undefined;
   let reading: Promise<Discovered> | undefined;
   let failedAt = Number.NEGATIVE_INFINITY;
-  let failure: unknown;
+  /** Why the last read failed; undefined once one succeeds. */
+  let failure: Error | undefined;
 
   const keysFor = (metadata: IssuerMetadata): VerificationKeys =>
     // The same keys (and their cooldowns) as long as the document names the same JWKS.
@@ -78,8 +82,9 @@ export function createDiscoveredKeystore(options: DiscoveryOptions): DiscoveredK
           return current;
         },
         (error: unknown) => {
-          if (failure === undefined) logger.warn({ issuer, error: (error as Error).message }, 'issuer metadata cannot be read');
-          failure = error;
+          const reason = error instanceof Error ? error : new Error(String(error));
+          if (failure === undefined) logger.warn({ issuer, error: reason.message }, 'issuer metadata cannot be read');
+          failure = reason;
           failedAt = performance.now();
           throw error;
         },
@@ -91,7 +96,7 @@ export function createDiscoveredKeystore(options: DiscoveryOptions): DiscoveredK
   /** The document held, else one read now: shared, and no sooner than a gap after the last failure. */
   const discovered = (): Promise<Discovered> => {
     if (current) return Promise.resolve(current);
-    if (!reading && performance.now() - failedAt < RETRY_GAP_MS) return Promise.reject(failure);
+    if (failure && !reading && performance.now() - failedAt < RETRY_GAP_MS) return Promise.reject(failure);
     return read();
   };
 
@@ -101,13 +106,16 @@ export function createDiscoveredKeystore(options: DiscoveryOptions): DiscoveredK
   return {
     find(kid) {
       if (!current) return undefined;
-      if (!reading && performance.now() - current.readAt >= DOCUMENT_MAX_AGE_MS && performance.now() - failedAt >= RETRY_GAP_MS) {
+      if (!reading && performance.now() - current.readAt >= maxAgeMs && performance.now() - failedAt >= RETRY_GAP_MS) {
         void read().catch(() => {}); // the document held keeps answering meanwhile
       }
       return current.keys.find(kid);
     },
     async reload(reloadOptions) {
-      const { keys } = await discovered();
+      // A re-read under way may name another JWKS (a moved jwks_uri): its keys are the ones to look in.
+      // Should it fail, the document held still answers.
+      const held = current;
+      const { keys } = reading && held ? await reading.catch(() => held) : await discovered();
       return keys.reload(reloadOptions);
     },
     discoveredProfile: () => current?.metadata.profile,
