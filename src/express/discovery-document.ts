@@ -89,7 +89,7 @@ async function readDocument(url: URL, issuer: string): Promise<IssuerMetadata> {
   const fields = document as Record<string, unknown>;
   if (fields.issuer !== issuer) {
     throw new Unusable(
-      `${url.href} names the issuer ${JSON.stringify(fields.issuer)}, not ${JSON.stringify(issuer)}: not used (RFC 8414 §3.3)`,
+      `${url.href} names the issuer ${JSON.stringify(fields.issuer)?.slice(0, 200)}, not ${JSON.stringify(issuer)}: not used (RFC 8414 §3.3)`,
     );
   }
   const jwksUri = typeof fields.jwks_uri === 'string' && URL.canParse(fields.jwks_uri) ? new URL(fields.jwks_uri) : undefined;

@@ -134,7 +134,7 @@ describe('a revocation feed outage (issue 26, fault 6)', () => {
     const auth = (onStale: 'allow' | 'deny') =>
       requireAuth({
         jwksUrl: `http://127.0.0.1:${authPort}/.well-known/jwks.json`,
-        issuer: t.config.jwt.issuer,
+        issuer: t!.config.jwt.issuer, // the server started by startAuthServer
         audience: 'tessera-api',
         revocations: {
           url: feedUrl,
