@@ -54,6 +54,12 @@ function check(s: Settings, problems: string[], warnings: string[]): void {
       `TESSERA_WORKERS=${s.workers} without REDIS_URL: each worker keeps its own rate-limit counters, so the effective limits are ${s.workers}× the configured ones`,
     );
   }
+  if (s.jwt.issuer !== undefined && !/^https?:\/\/[^?#]+$/.test(s.jwt.issuer)) {
+    // Kept as set (an older deployment's 'tessera' must go on verifying), but said once.
+    warnings.push(
+      `JWT_ISSUER "${s.jwt.issuer}" is not an http(s) URL: other services cannot find the signing keys from it (discovery) and must be given jwksUrl. A URL (APP_URL is the default) allows discovery, but tokens issued under the old value stop verifying once it changes`,
+    );
+  }
   if (s.cookiePrefixes && !(s.cookieSecure ?? s.env === 'production')) {
     problems.push('COOKIE_PREFIXES=true needs Secure cookies: browsers drop __Secure-/__Host- cookies without it (COOKIE_SECURE)');
   }

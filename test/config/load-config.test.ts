@@ -29,10 +29,13 @@ describe('loadConfig', () => {
   it('issues tokens as APP_URL unless JWT_ISSUER is set, which is kept as it is', () => {
     expect(loadConfig({ NODE_ENV: 'test', APP_URL: `${APP}/` }).jwt.issuer).toBe(APP);
     expect(loadConfig({ NODE_ENV: 'test', PORT: '8080' }).jwt.issuer).toBe('http://localhost:8080');
-    expect(loadConfig({ NODE_ENV: 'test', APP_URL: APP, JWT_ISSUER: 'tessera' }).jwt.issuer).toBe('tessera');
-    expect(loadConfig({ NODE_ENV: 'test', APP_URL: APP, JWT_ISSUER: 'https://id.example.com/' }).jwt.issuer).toBe(
-      'https://id.example.com/',
-    );
+    const kept = loadConfig({ NODE_ENV: 'test', APP_URL: APP, JWT_ISSUER: 'tessera' });
+    expect(kept.jwt.issuer).toBe('tessera');
+    // Not a URL: said at start, since discovery cannot find the keys from it.
+    expect(kept.warnings).toEqual([expect.stringMatching(/^JWT_ISSUER "tessera" is not an http\(s\) URL: .*jwksUrl/)]);
+    const url = loadConfig({ NODE_ENV: 'test', APP_URL: APP, JWT_ISSUER: 'https://id.example.com/' });
+    expect(url.jwt.issuer).toBe('https://id.example.com/');
+    expect(url.warnings).toEqual([]);
   });
 
   it('picks HS256 when JWT_SECRET is set', () => {
