@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'express';
 import { unavailable } from '../lib/errors.ts';
-import { requireRole } from '../rbac/require-role.ts';
+import { requireRole as requireRoleOf } from '../rbac/require-role.ts';
 import { ALGORITHMS, isHmac, type Algorithm } from '../lib/algorithms.ts';
 import { createRequireAuth } from '../tokens/require-auth.ts';
 import { systemClock, type Clock } from '../lib/clock.ts';
@@ -12,8 +12,9 @@ import { createDiscoveredKeystore, type DiscoveredKeys } from './discovery.ts';
 import { createRemoteKeystore } from './remote-keystore.ts';
 import { createRevocationCheck } from './revocation-check.ts';
 import type { RevocationFeedOptions } from './revocation-options.ts';
-import { requireScope } from './require-scope.ts';
-import { requireAmr } from './require-amr.ts';
+import { requireScope as requireScopeOf } from './require-scope.ts';
+import { requireAmr as requireAmrOf } from './require-amr.ts';
+import { withAuthErrors } from './errors.ts';
 import type { RolesClaim } from './roles-claim.ts';
 import { profileVerifiers, type ProfileName } from './token-profile.ts';
 
@@ -22,7 +23,26 @@ export type { RolesClaim } from './roles-claim.ts';
 export type { FeedLogger, RevocationFeedOptions } from './revocation-options.ts';
 export { closeRevocationFeeds } from './feed-registry.ts';
 export { problemHandler, type ProblemHandlerOptions, type ProblemLogger } from './problem-handler.ts';
-export { requireAmr, requireRole, requireScope };
+export { authed, type AuthedRequest } from './authed.ts';
+export {
+  AuthUnavailableError,
+  InsufficientRoleError,
+  InsufficientScopeError,
+  InvalidTokenError,
+  MfaRequiredError,
+  MissingTokenError,
+  TesseraAuthError,
+  TokenExpiredError,
+  TokenRevokedError,
+  type AuthErrorCode,
+} from './errors.ts';
+
+/** Allows the request if the verified token carries any of `roles` (else 403 insufficient_role). Use after requireAuth. */
+export const requireRole = (...roles: string[]): RequestHandler => withAuthErrors(requireRoleOf(...roles));
+/** Allows the request if the verified token grants every one of `scopes` (`scope`, `scp` or `permissions`; else 403 insufficient_scope). */
+export const requireScope = (...scopes: string[]): RequestHandler => withAuthErrors(requireScopeOf(...scopes));
+/** Allows the request if the token's login proved every one of `methods` (its `amr`; else 403 mfa_required). */
+export const requireAmr = (...methods: string[]): RequestHandler => withAuthErrors(requireAmrOf(...methods));
 
 const DEFAULT_CACHE_SIZE = 10_000;
 
@@ -134,8 +154,10 @@ function cacheSizeOf(size: number | undefined): number {
  * Protects routes of any Express service with Tessera access tokens: verification through
  * the auth server's JWKS (or a shared secret), the same code the server itself runs. With
  * `typ`, `requiredClaims` or `rolesClaim` it accepts access tokens of other identity providers.
- * Failures are RFC 9457 problems with RFC 6750 `WWW-Authenticate` headers; mount
- * `problemHandler()` after your routes to render them.
+ * Failures reach `next()` as the exported error classes (InvalidTokenError, TokenExpiredError…,
+ * each with its stable `code`); mount `problemHandler()` after your routes to render them as
+ * RFC 9457 problems with RFC 6750 `WWW-Authenticate` headers. `req.auth` holds the claims
+ * (`authed(handler)` types them as present).
  */
 export function requireAuth(options: RequireAuthOptions): RequestHandler {
   const clock = options.clock ?? systemClock;
@@ -174,9 +196,11 @@ export function requireAuth(options: RequireAuthOptions): RequestHandler {
         throw unavailable('The signing keys cannot be fetched right now.', error);
       }),
   });
-  if (options.amr === undefined) return authenticate;
-  const methods = requireAmr(...options.amr);
-  return (req, res, next) => authenticate(req, res, (error?: unknown) => (error === undefined ? methods(req, res, next) : next(error)));
+  if (options.amr === undefined) return withAuthErrors(authenticate);
+  const methods = requireAmrOf(...options.amr);
+  return withAuthErrors((req, res, next) =>
+    authenticate(req, res, (error?: unknown) => (error === undefined ? methods(req, res, next) : next(error))),
+  );
 }
 
 /**

@@ -21,8 +21,7 @@ export function assertAmr(claims: VerifiedClaims, methods: readonly string[]): v
 export function requireAmr(...methods: string[]): RequestHandler {
   if (methods.length === 0) throw new TypeError('requireAmr needs at least one method, e.g. requireAmr("otp")');
   return (req, _res, next) => {
-    // Typed as Tessera's claims on Request (see tokens/require-auth.ts); any issuer's here.
-    const claims = req.auth as VerifiedClaims | undefined;
+    const claims = req.auth;
     if (!claims) return next(bearerFailure('missing_token', 'This endpoint needs a Bearer access token.'));
     try {
       assertAmr(claims, methods);

@@ -19,8 +19,7 @@ export function scopesOf(claims: VerifiedClaims): Set<string> {
 /** Allows the request if the verified token grants every one of `scopes`. Use after requireAuth. */
 export function requireScope(...scopes: string[]): RequestHandler {
   return (req, _res, next) => {
-    // Typed as Tessera's claims on Request (see tokens/require-auth.ts); any issuer's here.
-    const claims = req.auth as VerifiedClaims | undefined;
+    const claims = req.auth;
     if (!claims) return next(bearerFailure('missing_token', 'This endpoint needs a Bearer access token.'));
     const granted = scopesOf(claims);
     if (!scopes.every((scope) => granted.has(scope))) {

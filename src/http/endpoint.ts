@@ -1,6 +1,7 @@
 import express, { type IRoute, type Request, type RequestHandler, type Response, type Router } from 'express';
 import type { z } from 'zod';
 import { DomainError, invalidClient, type ErrorCode } from '../lib/errors.ts';
+import type { AccessClaims } from '../tokens/claims.ts';
 import { formBody } from './form-body.ts';
 import { jsonBody } from './json-body.ts';
 import { STATUS_OF } from './problem.ts';
@@ -17,8 +18,11 @@ import { parse } from './validate.ts';
  */
 export type Access = 'public' | 'bearer' | 'admin' | 'refresh' | 'metrics' | 'client';
 
-/** The verified access-token claims (set by requireAuth; declared on Request in tokens/require-auth.ts). */
-export type Claims = NonNullable<Request['auth']>;
+/**
+ * The verified access-token claims: Tessera's own, the only ones the server's requireAuth accepts
+ * (Request declares `auth` as any issuer's VerifiedClaims, for the library's consumers).
+ */
+export type Claims = AccessClaims;
 
 /** The authenticated service client (set by the `client` guard; declared on Request in clients/require-client.ts). */
 export type ClientIdentity = NonNullable<Request['serviceClient']>;

@@ -1,16 +1,21 @@
 import type { Request, RequestHandler } from 'express';
 import { bearerFailure } from '../lib/errors.ts';
-import type { AccessClaims } from './claims.ts';
+import type { AccessClaims, VerifiedClaims } from './claims.ts';
 import { TokenError } from './token-error.ts';
 
-declare module 'express-serve-static-core' {
-  interface Request {
-    /**
-     * The verified access-token claims, set by requireAuth. Typed as Tessera's own claims, which
-     * the server's endpoints rely on (http/endpoint.ts); the resource-server library may also
-     * accept tokens of other issuers, whose claims are VerifiedClaims (no `sid` or `jti`, say).
-     */
-    auth?: AccessClaims;
+declare global {
+  // The same declaration as the library's (express/authed.ts, which carries it to consumers); the
+  // two must stay identical. The server's endpoints read Tessera's own claims (http/endpoint.ts):
+  // its requireAuth verifies only those.
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      /**
+       * The verified access-token claims, set by requireAuth; undefined on a route it does not
+       * guard. In a handler wrapped in `authed(...)` it is always there.
+       */
+      auth?: VerifiedClaims;
+    }
   }
 }
 
@@ -51,8 +56,8 @@ export function createRequireAuth<C extends Claims = AccessClaims>(options: Auth
   const check = (req: Request, token: string): void => {
     const claims = options.verify(token);
     if (options.isRevoked?.(claims)) throw new TokenError('revoked', 'The access token has been revoked.');
-    // The one place a token of another issuer meets the server's type (see the declaration above).
-    req.auth = claims as unknown as AccessClaims;
+    // Tessera's claims (an interface, without VerifiedClaims' index signature) or another issuer's.
+    req.auth = claims as unknown as VerifiedClaims;
   };
 
   return (req, _res, next) => {
