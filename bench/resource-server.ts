@@ -66,8 +66,8 @@ function build(): express.Express {
       return app;
 
     // Auth0's middleware (jose). What Tessera's tokens over plain http on loopback needed:
-    // - `jwksUri` + `issuer`, not `issuerBaseURL`: that one runs OpenID/OAuth discovery, which
-    //   Tessera does not publish, and wants an issuer URL (Tessera's `iss` is 'tessera').
+    // - `jwksUri` + `issuer`, not `issuerBaseURL`: that one runs OpenID/OAuth discovery, a fetch
+    //   at start-up that the other libraries here are not asked to do either.
     // - `validators: { typ: 'at+jwt' }` to check `typ` as requireAuth does: the default
     //   (`strict: false`) checks no `typ`, and `strict: true` would also demand `client_id`,
     //   which Tessera's user tokens do not carry (RFC 9068 wants it).

@@ -303,6 +303,7 @@ async function scale(): Promise<void> {
       prefix: `s${label}-`,
       mint: 4 * options.connections,
       refreshSecret: secrets.refresh,
+      issuer: tesseraEnv('').APP_URL, // JWT_ISSUER's default: the server's APP_URL
     });
     report.seeded(`scale ${label}`, seed.seconds, `${size} users, sessions and refresh tokens (bulk, better-sqlite3)`);
     const server = await startTessera(`tessera-${label}`, `sqlite:${path}`);

@@ -69,6 +69,7 @@ export function createServices(deps: ServiceDeps) {
     secret: config.jwt.refreshSecret,
     clock,
     issuer: config.jwt.issuer,
+    formerIssuers: config.jwt.formerIssuers,
     ttlSeconds: config.jwt.refreshTtl,
     clockToleranceSeconds: config.jwt.clockTolerance,
   });

@@ -156,6 +156,8 @@ export function loadConfig(env: RawEnv) {
       algorithm,
       /** A URL by default, as discovery needs (resource services find the JWKS from it); a JWT_ISSUER set is kept as it is. */
       issuer: s.jwt.issuer ?? appUrl,
+      /** JWT_ISSUER's default before it became APP_URL: refresh tokens issued under it stay good (refresh-token.ts). */
+      formerIssuers: s.jwt.issuer === undefined ? ['tessera'] : [],
       /** HMAC secret for access tokens; set only with an HS* algorithm. */
       secret: hmac ? secret('JWT_SECRET', s.jwt.secret) : undefined,
       refreshSecret: secret('JWT_REFRESH_SECRET', s.jwt.refreshSecret),

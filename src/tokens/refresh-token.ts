@@ -25,6 +25,12 @@ export function createRefreshTokens(options: {
   secret: Buffer;
   clock: Clock;
   issuer: string;
+  /**
+   * Issuers this server signed refresh tokens under before (the old default `tessera`): still
+   * accepted, so an upgrade that changes `iss` signs nobody out. The key is ours alone, so no other
+   * party can have minted them; each is rotated into one under `issuer` at its next use.
+   */
+  formerIssuers?: readonly string[];
   ttlSeconds: number;
   clockToleranceSeconds: number;
 }) {
@@ -37,8 +43,8 @@ export function createRefreshTokens(options: {
   const verify = createVerifier({
     key: secret,
     algorithms: [ALGORITHM],
-    allowedIss: issuer,
-    allowedAud: issuer,
+    allowedIss: [issuer, ...(options.formerIssuers ?? [])],
+    allowedAud: [issuer, ...(options.formerIssuers ?? [])],
     requiredClaims: ['sub', 'sid', 'jti', 'exp', 'iat'],
     ignoreExpiration: true,
     ignoreNotBefore: true,
