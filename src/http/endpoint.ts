@@ -1,6 +1,6 @@
 import express, { type IRoute, type Request, type RequestHandler, type Response, type Router } from 'express';
 import type { z } from 'zod';
-import { DomainError, invalidClient, type ErrorCode } from '../lib/errors.ts';
+import { DomainError, invalidClient, methodNotAllowed, type ErrorCode } from '../lib/errors.ts';
 import type { AccessClaims } from '../tokens/claims.ts';
 import { formBody } from './form-body.ts';
 import { jsonBody } from './json-body.ts';
@@ -141,49 +141,62 @@ export function endpoint<A extends Access, B = undefined, P = undefined, Q = und
 
 /**
  * The key of a request path in the table of fixed paths, as Express's default routing compares
- * paths: case-insensitive, one trailing slash ignored.
+ * paths: case-insensitive, one trailing slash ignored. Paths with parameters are grouped by it too.
  */
 const pathKey = (path: string): string => {
   const lower = path.toLowerCase();
   return lower.length > 1 && lower.endsWith('/') ? lower.slice(0, -1) : lower;
 };
 
+/** The shape of a path with its parameters' names left out: `/users/:id` and `/users/:userId` match the same requests. */
+const shapeOf = (path: string): string => pathKey(path).replace(/:\w+/g, ':');
+
 /**
  * A fixed path that a route with parameters would also match (`/users/me` and `/users/:id`)
  * would be served by the fixed route whatever the declaration order; Express would pick the
- * first declared. Such a pair is refused at start rather than left to order.
+ * first declared. Such a pair is refused at start rather than left to order, and so are two
+ * spellings of one path with parameters, whose 405 would hide the other's methods.
  */
 function refuseOverlaps(endpoints: Endpoint[]): void {
   const patterns = endpoints
     .filter((e) => e.path.includes(':'))
     .map((e) => ({ path: e.path, pattern: new RegExp(`^${e.path.replace(/:\w+/g, '[^/]+')}/?$`, 'i') }));
   for (const e of endpoints) {
-    const shadow = e.path.includes(':') ? undefined : patterns.find(({ pattern }) => pattern.test(e.path));
+    const shadow = e.path.includes(':')
+      ? patterns.find(({ path }) => pathKey(path) !== pathKey(e.path) && shapeOf(path) === shapeOf(e.path))
+      : patterns.find(({ pattern }) => pattern.test(e.path));
     if (shadow) throw new Error(`mountEndpoints: ${e.path} is also matched by ${shadow.path}; rename one`);
   }
 }
 
-/**
- * What mountEndpoints uses of an Express route beyond its typings (router/lib/route.js, router
- * 2.x): underscored, so routing.test.ts pins the behaviour it relies on. Fixed routes follow
- * Express's default routing (case-insensitive, a trailing slash ignored), not the app's
- * `case sensitive routing` / `strict routing` settings, which Tessera does not set.
- */
-interface DispatchableRoute {
-  _handlesMethod(method: string): boolean;
-  dispatch(req: Request, res: Response, done: (error?: unknown) => void): void;
-}
+/** The Allow header of a path: its declared methods, and HEAD where GET is (Express answers HEAD with the GET route). */
+const allowOf = (methods: Endpoint['method'][]): string[] =>
+  methods.flatMap((m) => (m === 'get' ? ['GET', 'HEAD'] : [m.toUpperCase()])).sort();
 
 /**
- * Registers endpoints on a router: the body parser its body type needs (parsed before the guards
- * run, as a refresh token or CSRF token may be in the body), then the guards of its access level.
- * A GET takes no body (RFC 9110 §9.3.1 gives it no meaning), so GET routes skip the parser
- * and whatever body one carries is ignored rather than read.
+ * The last handler of a path's route: every method it does not declare (OPTIONS included: a
+ * CORS preflight from an allowed origin is answered earlier, in cors.ts) is a 405 naming the
+ * methods it does. It runs before any body parser, so a malformed body sent with a wrong
+ * method is still a 405.
+ */
+const methodNotAllowedFor =
+  (allowed: string[]): RequestHandler =>
+  (req, res, next) => {
+    res.setHeader('Allow', allowed.join(', '));
+    next(methodNotAllowed(req.method, allowed));
+  };
+
+/**
+ * Registers endpoints on a router, one Express route a path: per declared method the body parser
+ * its body type needs (parsed before the guards run, as a refresh token or CSRF token may be in
+ * the body), then the guards of its access level, then the handler; after them a 405 for every
+ * other method. A GET takes no body (RFC 9110 §9.3.1 gives it no meaning), so GET routes skip
+ * the parser and whatever body one carries is ignored rather than read.
  *
- * An endpoint with a fixed path is found by one lookup in a table of its Express routes, instead
+ * An endpoint with a fixed path is found by one lookup in a table of per-path routers, instead
  * of by the router trying each of ~50 routes in turn (a sixth of the CPU of a request to the open
- * route: bench:profile); the route then runs as the router would run it (HEAD as GET). A method
- * the path lacks falls through, as before. Paths with parameters are routed as before.
+ * route: bench:profile). Only public API is used: each table entry is an `express.Router()` with
+ * the path's route, called as the middleware it is. Paths with parameters are routes of `router`.
  */
 export function mountEndpoints(router: Router, endpoints: Endpoint[], guards: Record<Access, RequestHandler[]>): void {
   const parsers: Record<BodyType, RequestHandler[]> = { json: jsonBody(), form: formBody() };
@@ -193,27 +206,30 @@ export function mountEndpoints(router: Router, endpoints: Endpoint[], guards: Re
     ...e.use,
     (req: Request, res: Response) => e.handle(req, res),
   ];
-  const table = express.Router();
-  const fixed = new Map<string, DispatchableRoute>();
   refuseOverlaps(endpoints);
-  // First: no route with parameters matches a fixed path (refuseOverlaps), so order does not
-  // matter between the two. OPTIONS goes on as before (to 404: CORS preflights are answered
-  // earlier, in cors.ts).
-  const dispatch: RequestHandler = (req, res, next) => {
-    const route = req.method === 'OPTIONS' ? undefined : fixed.get(pathKey(req.path));
-    if (route?._handlesMethod(req.method)) route.dispatch(req, res, next);
-    else next();
-  };
-  // `routers`: where the fixed routes are, for whoever reads the app's routes (route-coverage.test.ts).
-  router.use(Object.assign(dispatch, { routers: [table] }));
+  const byPath = new Map<string, { path: string; endpoints: Endpoint[] }>();
   for (const e of endpoints) {
-    if (e.path.includes(':')) {
-      router[e.method](e.path, ...handlers(e));
-      continue;
+    const entry = byPath.get(pathKey(e.path)) ?? { path: e.path, endpoints: [] };
+    byPath.set(pathKey(e.path), { path: entry.path, endpoints: [...entry.endpoints, e] });
+  }
+
+  const fixed = new Map<string, Router>();
+  // First: no route with parameters matches a fixed path (refuseOverlaps), so order does not
+  // matter between the two. A path not in the table goes on to the routes with parameters.
+  router.use((req, res, next) => {
+    const table = fixed.get(pathKey(req.path));
+    if (table) table(req, res, next);
+    else next();
+  });
+  for (const [key, { path, endpoints: group }] of byPath) {
+    let route: IRoute;
+    if (path.includes(':')) route = router.route(path);
+    else {
+      const table = express.Router();
+      fixed.set(key, table);
+      route = table.route(path);
     }
-    const key = pathKey(e.path);
-    const route = fixed.get(key) ?? (table.route(e.path) as unknown as DispatchableRoute);
-    fixed.set(key, route);
-    (route as unknown as IRoute)[e.method](...handlers(e));
+    for (const e of group) route[e.method](...handlers(e));
+    route.all(methodNotAllowedFor(allowOf(group.map((e) => e.method))));
   }
 }

@@ -32,6 +32,7 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   unavailable: 503,
   reauth_required: 401,
   cookie_conflict: 400,
+  method_not_allowed: 405,
 };
 
 /**

@@ -26,7 +26,8 @@ export type ErrorCode =
   | 'invalid_mfa_code'
   | 'unavailable'
   | 'reauth_required'
-  | 'cookie_conflict';
+  | 'cookie_conflict'
+  | 'method_not_allowed';
 
 export interface FieldProblem {
   path: string;
@@ -66,6 +67,10 @@ export const validationFailed = (errors: FieldProblem[], detail = 'The request h
   new DomainError('validation_failed', detail, { errors });
 
 export const notFound = (detail = 'Nothing is here.') => new DomainError('not_found', detail);
+
+/** A declared path asked with a method it does not serve (the edge adds the Allow header). */
+export const methodNotAllowed = (method: string, allowed: readonly string[]) =>
+  new DomainError('method_not_allowed', `${method} is not served here; use ${allowed.join(', ')}.`);
 
 export const invalidCredentials = () => new DomainError('invalid_credentials', 'The email or password is wrong.');
 

@@ -214,7 +214,8 @@ describe('ops endpoints (default asymmetric keys)', () => {
 
     it('is not served for other methods', async () => {
       const res = await request(t.app).post('/.well-known/jwks.json').send({});
-      expectProblem(res, 404, 'not_found');
+      expectProblem(res, 405, 'method_not_allowed');
+      expect(res.headers.allow).toBe('GET, HEAD');
     });
   });
 });

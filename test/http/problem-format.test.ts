@@ -46,11 +46,11 @@ const SCENARIOS: Scenario[] = [
   { name: 'unknown route', status: 404, code: 'not_found', run: () => request(t.app).get('/no/such/route') },
   { name: 'unknown API route', status: 404, code: 'not_found', run: () => request(t.app).get('/api/nope') },
   { name: 'POST to an unknown route', status: 404, code: 'not_found', run: () => request(t.app).post('/api/auth/nope').send({}) },
-  { name: 'wrong method on a known path', status: 404, code: 'not_found', run: () => request(t.app).get('/api/auth/login') },
+  { name: 'wrong method on a known path', status: 405, code: 'method_not_allowed', run: () => request(t.app).get('/api/auth/login') },
   {
     name: 'DELETE /api/auth/me',
-    status: 404,
-    code: 'not_found',
+    status: 405,
+    code: 'method_not_allowed',
     run: () => request(t.app).delete('/api/auth/me').set(bearer(user.accessToken)),
   },
   {
