@@ -7,14 +7,15 @@ import { problemHandler, requireAuth, requireRole, type RevocationFeedOptions } 
  */
 export function createResourceServer(options: {
   jwksUrl: string;
-  issuer?: string;
+  /** Tessera's `iss`: its APP_URL, unless it sets JWT_ISSUER. */
+  issuer: string;
   audience?: string;
   revocations?: RevocationFeedOptions;
 }) {
   const app = express();
   const auth = requireAuth({
     jwksUrl: options.jwksUrl,
-    issuer: options.issuer ?? 'tessera',
+    issuer: options.issuer,
     audience: options.audience ?? 'tessera-api',
     ...(options.revocations ? { revocations: options.revocations } : {}),
   });
