@@ -34,20 +34,23 @@ describe.runIf(available)('an independent JWT library (PyJWT) verifies Tessera t
   for (const alg of ['ES256', 'EdDSA', 'RS256', 'PS256']) {
     it(alg, async () => {
       // PyJWT reads the real clock, so the server issues tokens at real time.
-      // The example names the issuer 'tessera': a deployment that set JWT_ISSUER keeps it.
-      const t = await createTestApp({ JWT_ALGORITHM: alg, JWT_ISSUER: 'tessera' }, { clock: fakeClock(Date.now()) });
+      const t = await createTestApp({ JWT_ALGORITHM: alg }, { clock: fakeClock(Date.now()) });
       open.push(t);
       const server = await listen(t.app);
       try {
         const session = await signupAndLogin(t.app);
-        const { stdout } = await run(PYTHON, [SCRIPT, `${server.url}/.well-known/jwks.json`, session.accessToken]);
+        // The issuer is APP_URL (http://localhost:5000 here), not the origin this test listens on.
+        const issuer = t.config.jwt.issuer;
+        const { stdout } = await run(PYTHON, [SCRIPT, `${server.url}/.well-known/jwks.json`, session.accessToken, issuer]);
         const claims = JSON.parse(stdout) as Record<string, unknown>;
         expect(claims.sub).toBe(session.userId);
-        expect(claims.iss).toBe('tessera');
+        expect(claims.iss).toBe(issuer);
 
         const [header, , signature] = session.accessToken.split('.');
         const tampered = `${header}.${Buffer.from(JSON.stringify({ ...claims, roles: ['admin'] })).toString('base64url')}.${signature}`;
-        await expect(run(PYTHON, [SCRIPT, `${server.url}/.well-known/jwks.json`, tampered])).rejects.toThrow();
+        await expect(run(PYTHON, [SCRIPT, `${server.url}/.well-known/jwks.json`, tampered, issuer])).rejects.toThrow();
+        // Another issuer's token (or the wrong expectation) is refused.
+        await expect(run(PYTHON, [SCRIPT, `${server.url}/.well-known/jwks.json`, session.accessToken, 'tessera'])).rejects.toThrow();
       } finally {
         await server.close();
       }
