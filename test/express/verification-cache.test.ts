@@ -40,7 +40,7 @@ function recordingServer(options: Partial<RequireAuthOptions>) {
   const seen: VerifiedClaims[] = [];
   const app = express();
   app.get('/x', requireAuth({ jwksUrl: jwks.jwksUrl, issuer: 'tessera', audience: 'tessera-api', ...options }), (req, res) => {
-    if (req.auth) seen.push(req.auth as VerifiedClaims);
+    if (req.auth) seen.push(req.auth);
     res.json({});
   });
   app.use(problemHandler());
