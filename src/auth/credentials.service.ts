@@ -58,17 +58,13 @@ export function createCredentialsService(deps: {
     const check = await passwords.verify(found?.passwordHash ?? (await dummyHash), password);
     if (!found || !check.ok) {
       // The attempted address of an unknown account is not kept: it may be a mistyped password.
-      await audit.record({
-        type: 'login.failure',
-        userId: found?.user.id ?? null,
-        ...client,
-        details: { reason: found ? 'wrong_password' : 'unknown_email' },
-      });
-      throw invalidCredentials();
+      const reason = found ? 'wrong_password' : 'unknown_email';
+      await audit.record({ type: 'login.failure', userId: found?.user.id ?? null, ...client, details: { reason } });
+      throw invalidCredentials(reason);
     }
     if (found.user.disabled) {
       await audit.record({ type: 'login.failure', userId: found.user.id, ...client, details: { reason: 'disabled' } });
-      throw accountDisabled();
+      throw accountDisabled('disabled');
     }
     if (deps.requireVerifiedEmail && !found.user.emailVerified) {
       await audit.record({ type: 'login.failure', userId: found.user.id, ...client, details: { reason: 'email_unverified' } });
@@ -118,7 +114,7 @@ export function createCredentialsService(deps: {
     /** Checks a signed-in user's password, as the caller read it (throttled like a password change): recent-auth.ts. */
     async confirmPassword(found: { user: User; passwordHash: string }, password: string, client = NO_CLIENT): Promise<void> {
       await throttled(`password:${found.user.id}`, client, async () => {
-        if (!(await passwords.verify(found.passwordHash, password)).ok) throw invalidCredentials();
+        if (!(await passwords.verify(found.passwordHash, password)).ok) throw invalidCredentials('wrong_password');
       });
     },
 
@@ -133,7 +129,7 @@ export function createCredentialsService(deps: {
       const found = await users.findCredentialsById(input.userId);
       if (!found) throw invalidCredentials();
       await throttled(`password:${input.userId}`, client, async () => {
-        if (!(await passwords.verify(found.passwordHash, input.currentPassword)).ok) throw invalidCredentials();
+        if (!(await passwords.verify(found.passwordHash, input.currentPassword)).ok) throw invalidCredentials('wrong_password');
       });
       const problem = passwordEmailProblem(input.newPassword, found.user.email);
       if (problem) throw validationFailed([{ path: 'newPassword', message: problem }]);

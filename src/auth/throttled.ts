@@ -23,8 +23,10 @@ export function createThrottled(deps: { throttle: AccountThrottle; audit: AuditL
     });
     if (lockedMs > 0) {
       const seconds = Math.ceil(lockedMs / 1000);
-      await audit.record({ type: 'login.locked', ...client, details: { scope: key.slice(0, key.indexOf(':')), seconds } });
-      throw rateLimited(seconds);
+      const scope = key.slice(0, key.indexOf(':'));
+      await audit.record({ type: 'login.locked', ...client, details: { scope, seconds } });
+      // The log line tells a locked account (or device) from a client over the per-IP limit.
+      throw rateLimited(seconds, `locked_out:${scope}`);
     }
     const result = await check();
     await throttle.succeed(key).catch(() => {});

@@ -1,5 +1,6 @@
 import type { Response } from 'express';
 import type { DomainError, ErrorCode } from '../lib/errors.ts';
+import { noteProblem } from './request-log.ts';
 
 const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
@@ -99,9 +100,16 @@ function problemHeaders(error: DomainError, status: number): Record<string, stri
   return headers;
 }
 
+/**
+ * Why a refused credential was refused, for the request's log line only: the error's private
+ * reason, else, for a 401, its detail (a token's says which check failed; all are public anyway).
+ */
+const logReason = (error: DomainError, status: number): string | undefined => error.reason ?? (status === 401 ? error.detail : undefined);
+
 /** Writes an RFC 9457 problem document. Only the error's public parts are sent. */
 export function sendProblem(res: Response, error: DomainError): void {
   const status = statusOf(error.code, error.scheme === 'Bearer');
+  noteProblem(res, error.code, logReason(error, status));
   for (const [name, value] of Object.entries(problemHeaders(error, status))) res.setHeader(name, value);
   const body: Record<string, unknown> = {
     type: `https://tessera.dev/problems/${error.code.replaceAll('_', '-')}`,

@@ -50,16 +50,28 @@ export class DomainError extends Error {
   readonly retryAfterSeconds: number | undefined;
   /** Set when the failure is about credentials presented under this scheme. */
   readonly scheme: AuthScheme | undefined;
+  /**
+   * Why, for the operator: the request's log line carries it, a response never does (an unknown
+   * email and a wrong password answer alike, but the log tells them apart).
+   */
+  readonly reason: string | undefined;
 
   constructor(
     readonly code: ErrorCode,
     readonly detail: string,
-    options: { cause?: unknown; errors?: FieldProblem[]; retryAfterSeconds?: number; scheme?: AuthScheme } = {},
+    options: {
+      cause?: unknown;
+      errors?: FieldProblem[];
+      retryAfterSeconds?: number;
+      scheme?: AuthScheme;
+      reason?: string | undefined;
+    } = {},
   ) {
     super(detail, { cause: options.cause });
     this.errors = options.errors;
     this.retryAfterSeconds = options.retryAfterSeconds;
     this.scheme = options.scheme;
+    this.reason = options.reason;
   }
 }
 
@@ -72,9 +84,11 @@ export const notFound = (detail = 'Nothing is here.') => new DomainError('not_fo
 export const methodNotAllowed = (method: string, allowed: readonly string[]) =>
   new DomainError('method_not_allowed', `${method} is not served here; use ${allowed.join(', ')}.`);
 
-export const invalidCredentials = () => new DomainError('invalid_credentials', 'The email or password is wrong.');
+/** `reason` (unknown_email, wrong_password) reaches the log line only: the answer is the same for both. */
+export const invalidCredentials = (reason?: string) =>
+  new DomainError('invalid_credentials', 'The email or password is wrong.', { reason });
 
-export const accountDisabled = () => new DomainError('account_disabled', 'This account is disabled.');
+export const accountDisabled = (reason?: string) => new DomainError('account_disabled', 'This account is disabled.', { reason });
 
 export const emailTaken = () => new DomainError('email_taken', 'An account with this email already exists.');
 
@@ -85,8 +99,8 @@ export const insufficientRole = () => new DomainError('insufficient_role', 'This
 export const lastAdmin = () =>
   new DomainError('last_admin', 'This is the last enabled admin: it can neither lose the admin role nor be disabled.');
 
-export const rateLimited = (retryAfterSeconds: number) =>
-  new DomainError('rate_limited', 'Too many requests; try again later.', { retryAfterSeconds });
+export const rateLimited = (retryAfterSeconds: number, reason?: string) =>
+  new DomainError('rate_limited', 'Too many requests; try again later.', { retryAfterSeconds, reason });
 
 /** A refresh token that cannot be used (it came in a body or a cookie: no Bearer challenge). */
 export const refreshFailed = (code: 'missing_token' | 'invalid_token' | 'token_expired' | 'refresh_reused', detail: string) =>
