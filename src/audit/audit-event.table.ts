@@ -7,6 +7,8 @@ export interface AuditEventTable {
   actorId: string | null;
   ip: string | null;
   userAgent: string | null;
+  /** The id of the request that wrote it, as that request's log line carries it (null from the CLI and before 0010). */
+  requestId: string | null;
   /** Small JSON object with event-specific facts; never a password or token. */
   details: string | null;
   createdAt: number;

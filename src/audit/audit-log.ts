@@ -47,6 +47,7 @@ export interface AuditInput {
   actorId?: string | null;
   ip?: string | null;
   userAgent?: string | null;
+  requestId?: string | null;
   details?: Record<string, string | number | boolean | null>;
 }
 
@@ -70,6 +71,7 @@ export function createAuditLog(db: Db, clock: Clock, logger: Logger) {
             actorId: input.actorId ?? null,
             ip: input.ip ?? null,
             userAgent: input.userAgent ?? null,
+            requestId: input.requestId ?? null,
             details: input.details ? JSON.stringify(input.details) : null,
             createdAt: now,
           })
@@ -79,11 +81,20 @@ export function createAuditLog(db: Db, clock: Clock, logger: Logger) {
       }
     },
 
-    /** Newest first, keyset-paginated by id (UUIDv7). */
-    async list(filter: { userId?: string; type?: string; limit: number; before?: string }): Promise<AuditEvent[]> {
+    /** Newest first, keyset-paginated by id (UUIDv7); `since`: written at or after (epoch ms). */
+    async list(filter: {
+      userId?: string;
+      type?: string;
+      requestId?: string;
+      since?: number;
+      limit: number;
+      before?: string;
+    }): Promise<AuditEvent[]> {
       let query = db.selectFrom('auditEvents').selectAll().orderBy('id', 'desc').limit(filter.limit);
       if (filter.userId) query = query.where('userId', '=', filter.userId);
       if (filter.type) query = query.where('type', '=', filter.type);
+      if (filter.requestId) query = query.where('requestId', '=', filter.requestId);
+      if (filter.since !== undefined) query = query.where('createdAt', '>=', filter.since);
       if (filter.before) query = query.where('id', '<', filter.before);
       const rows = await query.execute();
       return rows.map((row) => ({ ...row, details: row.details ? (JSON.parse(row.details) as Record<string, unknown>) : null }));

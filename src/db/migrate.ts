@@ -9,6 +9,7 @@ import * as mfa from './migrations/0006_mfa.ts';
 import * as liveRefreshTokens from './migrations/0007_live_refresh_tokens.ts';
 import * as rotateFunction from './migrations/0008_rotate_function.ts';
 import * as recentAuth from './migrations/0009_recent_auth.ts';
+import * as auditRequestId from './migrations/0010_audit_request_id.ts';
 
 /** Migrations live in code (no directory scan), so they ship inside any bundle. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -21,6 +22,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0007_live_refresh_tokens': liveRefreshTokens,
   '0008_rotate_function': rotateFunction,
   '0009_recent_auth': recentAuth,
+  '0010_audit_request_id': auditRequestId,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -164,6 +164,7 @@ export function createMfaService(deps: {
         actorId: actor.actorId,
         ip: actor.ip ?? null,
         userAgent: actor.userAgent ?? null,
+        requestId: actor.requestId ?? null,
         details: { wasEnabled, sessionsEnded: also.ids.length, via: actor.via },
       });
       if (wasEnabled) notices.send('mfa-reset-notice', user);

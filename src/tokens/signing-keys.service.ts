@@ -35,6 +35,7 @@ export function createSigningKeysService(deps: {
         actorId: actor.actorId,
         ip: actor.ip ?? null,
         userAgent: actor.userAgent ?? null,
+        requestId: actor.requestId ?? null,
         details: {
           kid,
           alg: revoked.alg,

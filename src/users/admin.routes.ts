@@ -41,8 +41,18 @@ const UserList = z.object({ users: z.array(AdminUser), nextCursor: z.string().nu
 const AuditQuery = z.object({
   userId: z.string().regex(ID_PATTERN, 'Not a user id.').optional(),
   type: z.enum(AUDIT_TYPES).optional(),
+  requestId: z
+    .string()
+    .regex(/^[\w.:-]{1,128}$/, 'Not a request id.')
+    .optional()
+    .meta({ description: 'Only the events written by this request (its X-Request-Id, as its log line gives it).' }),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: Cursor.optional(),
+});
+/** Which request wrote an audit event: the same id as its request log line (X-Request-Id). */
+const EventRequestId = z.string().nullable().meta({
+  description: "The request that wrote the event (X-Request-Id, the request log line's requestId); null from the CLI.",
+  example: '4f0c5a8e-6d1b-4c2e-9a7f-3b5d8e2c1a90',
 });
 const AuditEvent = z
   .object({
@@ -52,6 +62,7 @@ const AuditEvent = z
     actorId: z.string().nullable(),
     ip: z.string().nullable(),
     userAgent: z.string().nullable(),
+    requestId: EventRequestId,
     details: z.record(z.string(), z.unknown()).nullable(),
     createdAt: z.string(),
   })
@@ -152,6 +163,7 @@ export function adminEndpoints(deps: { users: UsersService; audit: AuditLog }): 
           limit: query.limit + 1,
           ...(query.userId ? { userId: query.userId } : {}),
           ...(query.type ? { type: query.type } : {}),
+          ...(query.requestId ? { requestId: query.requestId } : {}),
           ...(query.cursor ? { before: query.cursor } : {}),
         });
         const shown = page.slice(0, query.limit);

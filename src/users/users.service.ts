@@ -79,6 +79,7 @@ export function createUsersService(deps: {
       actorId: actor.actorId,
       ip: actor.ip ?? null,
       userAgent: actor.userAgent ?? null,
+      requestId: actor.requestId ?? null,
       details: { ...details, via: actor.via, ...(actor.osUser ? { osUser: actor.osUser } : {}) },
     });
 
