@@ -7,10 +7,9 @@ import { addUserCommands } from './cli/users.commands.ts';
 import { ConfigError } from './config/errors.ts';
 import { loadConfig } from './config/load-config.ts';
 import { readEnv } from './config/read-env.ts';
-import { createDb } from './db/create-db.ts';
-import { migrateToLatest } from './db/migrate.ts';
 import { DomainError } from './lib/errors.ts';
 import { createLogger } from './lib/logger.ts';
+import { openMigrated } from './runtime.ts';
 
 export function buildCli(env: Record<string, string | undefined>, out: (line: string) => void, input: CliInput = processInput()): Command {
   const config = () => loadConfig(env);
@@ -20,13 +19,9 @@ export function buildCli(env: Record<string, string | undefined>, out: (line: st
     .command('migrate')
     .description('bring the database schema up to date')
     .action(async () => {
-      const database = createDb(config().database.url, { poolSize: 1 });
-      try {
-        const applied = await migrateToLatest(database.db);
-        out(applied.length ? `applied: ${applied.join(', ')}` : 'schema is up to date');
-      } finally {
-        await database.close();
-      }
+      const { database, applied } = await openMigrated(config(), { poolSize: 1 });
+      await database.close();
+      out(applied.length ? `applied: ${applied.join(', ')}` : 'schema is up to date');
     });
 
   program

@@ -6,6 +6,7 @@ import { createDb, type DatabaseHandle } from './db/create-db.ts';
 import { PRIVATE_DIR_MODE, tighten } from './lib/private-files.ts';
 import type { Db } from './database.ts';
 import { migrateToLatest } from './db/migrate.ts';
+import { explainDatabaseError } from './db/startup-errors.ts';
 import type { Clock } from './lib/clock.ts';
 import { createRevocations, type Revocations } from './revocation/revocations.ts';
 import { createDbKeystore } from './tokens/db-keystore.ts';
@@ -39,15 +40,33 @@ export interface Runtime {
 }
 
 export async function openDatabase(config: Config, logger?: Logger): Promise<DatabaseHandle> {
-  // DATA_DIR holds the SQLite database or the development secrets: private, also when an older
-  // version created it world-readable. With PostgreSQL in production Tessera keeps nothing there.
-  if (config.database.url.startsWith('sqlite:') || config.env === 'development') tighten(config.dataDir, PRIVATE_DIR_MODE);
-  const database = createDb(config.database.url, {
-    poolSize: config.database.poolSize,
-    onError: (error) => logger?.warn({ err: error }, 'database connection lost; the pool will reconnect'),
-  });
-  await migrateToLatest(database.db);
-  return database;
+  return (await openMigrated(config, { ...(logger ? { logger } : {}) })).database;
+}
+
+/**
+ * Opens the database and brings its schema up to date; `applied` names the migrations this call
+ * ran. A failure an operator can fix (nothing answers, no such database, a wrong password, a file
+ * that cannot be written) is a DatabaseStartupError naming DATABASE_URL and the fix.
+ */
+export async function openMigrated(
+  config: Config,
+  options: { logger?: Logger; poolSize?: number } = {},
+): Promise<{ database: DatabaseHandle; applied: string[] }> {
+  let database: DatabaseHandle | undefined;
+  try {
+    // DATA_DIR holds the SQLite database or the development secrets: private, also when an older
+    // version created it world-readable. With PostgreSQL in production Tessera keeps nothing there.
+    if (config.database.url.startsWith('sqlite:') || config.env === 'development') tighten(config.dataDir, PRIVATE_DIR_MODE);
+    database = createDb(config.database.url, {
+      poolSize: options.poolSize ?? config.database.poolSize,
+      onError: (error) => options.logger?.warn({ err: error }, 'database connection lost; the pool will reconnect'),
+    });
+    const applied = await migrateToLatest(database.db);
+    return { database, applied };
+  } catch (error) {
+    await database?.close().catch(() => {});
+    throw explainDatabaseError(config.database.url, error);
+  }
 }
 
 /**

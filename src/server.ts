@@ -13,6 +13,7 @@ import { createLogger } from './lib/logger.ts';
 import { createApp } from './app.ts';
 import { createHttpServer } from './http-server.ts';
 import { gracefulClose } from './http/graceful-close.ts';
+import { DatabaseStartupError } from './db/startup-errors.ts';
 import { openDatabase, openKeystore, openRuntime } from './runtime.ts';
 
 /**
@@ -152,8 +153,15 @@ export async function startServer(): Promise<void> {
   }
   const logger = createLogger(config.logLevel, undefined, { pretty: config.logFormat === 'pretty', batched: true });
   if (cluster.isPrimary) for (const warning of config.warnings) logger.warn(warning);
-  if (config.workers > 1 && cluster.isPrimary) await supervise(config, logger);
-  else await serve(config, logger);
+  try {
+    if (config.workers > 1 && cluster.isPrimary) await supervise(config, logger);
+    else await serve(config, logger);
+  } catch (error) {
+    // One line an operator can act on (DATABASE_URL, the cause, the fix), no stack.
+    if (!(error instanceof DatabaseStartupError)) throw error;
+    logger.fatal({ reason: error.reason }, error.message);
+    process.exit(1);
+  }
 }
 
 /** Failures before the logger exists are one line on stderr, never a stack. */

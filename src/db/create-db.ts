@@ -82,6 +82,9 @@ export function createDb(url: string, options: { poolSize?: number; onError?: (e
     database.pragma('synchronous = NORMAL');
     database.pragma('foreign_keys = ON');
     database.pragma('busy_timeout = 5000');
+    // A file this process may read but not write opens read-only without a word: find out at
+    // start (db/startup-errors.ts says what to do), not at the first signup. Rewrites one header field.
+    if (path !== ':memory:') database.pragma(`user_version = ${Number(database.pragma('user_version', { simple: true }))}`);
     const db = new Kysely<DatabaseSchema>({
       dialect: new TesseraSqliteDialect(database),
       plugins: [new CamelCasePlugin()],

@@ -1,7 +1,7 @@
 import express, { type IRoute, type Request, type RequestHandler, type Response, type Router } from 'express';
 import type { z } from 'zod';
 import { DomainError, invalidClient, methodNotAllowed, type ErrorCode } from '../lib/errors.ts';
-import type { AccessClaims } from '../tokens/claims.ts';
+import type { AccessClaims } from '../lib/access-claims.ts';
 import { formBody } from './form-body.ts';
 import { jsonBody } from './json-body.ts';
 import { STATUS_OF } from './problem.ts';
