@@ -116,6 +116,7 @@ export const PAGES_JS = `'use strict';
         return parsed.then(function (json) { return { res: res, json: json }; });
       });
   }
+  // Shows (or, given '', clears) a field's own message: the element its aria-describedby names last.
   function fieldError(input, text) {
     var field = document.getElementById(input.getAttribute('aria-describedby').split(' ').pop());
     field.textContent = text;
