@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { addAuditCommand } from './cli/audit.commands.ts';
 import { addClientCommands } from './cli/clients.commands.ts';
 import { addKeyCommands } from './cli/keys.commands.ts';
 import { CliError } from './cli/context.ts';
@@ -35,6 +36,7 @@ export function buildCli(env: Record<string, string | undefined>, out: (line: st
   addUserCommands(program, config, out, input);
   addKeyCommands(program, config, out);
   addClientCommands(program, config, out);
+  addAuditCommand(program, config, out);
 
   return program;
 }
