@@ -7,7 +7,7 @@ import { createDb, type DatabaseHandle } from '../../src/db/create-db.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
 
 /** Which database this vitest project runs on (see vitest.config.ts). */
-export const TEST_DIALECT = process.env.TESSERA_TEST_DIALECT === 'postgres' ? 'postgres' : 'sqlite';
+export const TEST_DIALECT = process.env.TEST_DIALECT === 'postgres' ? 'postgres' : 'sqlite';
 
 /**
  * A fresh, empty database for one test app: a SQLite file in `dir`, or on the PostgreSQL
