@@ -13,6 +13,7 @@ import { createLogger } from './lib/logger.ts';
 import { createApp } from './app.ts';
 import { createHttpServer } from './http-server.ts';
 import { gracefulClose } from './http/graceful-close.ts';
+import { listeningUrl } from './http/listening-url.ts';
 import { DatabaseStartupError } from './db/startup-errors.ts';
 import { openDatabase, openKeystore, openRuntime } from './runtime.ts';
 
@@ -34,15 +35,22 @@ async function serve(config: Config, logger: Logger): Promise<void> {
   const server: Server = createHttpServer(app, config.httpTimeouts);
   const connections = gracefulClose(server);
   server.listen(config.port, () => {
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    const url = listeningUrl(config.appUrl, port);
+    const docs = `${url}/docs`;
     logger.info(
       {
-        port: config.port,
+        port,
+        url,
+        docs,
         database: runtime.database.dialect,
         algorithm: config.jwt.algorithm,
         mail: runtime.mail.describe(),
         pid: process.pid,
       },
-      'tessera listening',
+      // Starts with 'tessera listening': scripts and tests wait for that.
+      `tessera listening on ${url} (API reference: ${docs})`,
     );
   });
   server.on('error', (error: NodeJS.ErrnoException) => {
