@@ -3,8 +3,11 @@ import { dirname, resolve } from 'node:path';
 import type { z } from 'zod';
 import { ConfigError } from './errors.ts';
 import { devSecret } from './dev-secrets.ts';
-import { isHmac, type RawEnv } from './schema.ts';
-import { envSchema, type Settings } from './settings.ts';
+import { ENV_FILE, type Env } from './read-env.ts';
+import { isHmac } from './schema.ts';
+import { settingsOf } from './setting.ts';
+import { envSchema, settings, type Settings } from './settings.ts';
+import { unknownSettings } from './unknown-settings.ts';
 
 const MIN_SECRET_BYTES = 32;
 
@@ -91,10 +94,33 @@ function check(s: Settings, problems: string[], warnings: string[]): void {
   }
 }
 
-/** One message for every problem, each on its own line. */
-function configError(problems: string[]): ConfigError {
+const SETTING_NAMES = settingsOf(settings).map((s) => s.env);
+
+/** One message for every problem, each on its own line, then what else may explain them. */
+function configError(problems: string[], after: string[]): ConfigError {
   const lines = problems.map((problem) => `  - ${problem}`).join('\n');
-  return new ConfigError(`Invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${lines}`);
+  return new ConfigError(
+    [`Invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${lines}`, ...after].join('\n'),
+  );
+}
+
+const ALLOW_UNKNOWN = 'A production start stops at variables that are not settings: fix them, or set ALLOW_UNKNOWN_SETTINGS=true.';
+
+/** Whether a message is about this variable (the name whole: JWT_SECRET is not in JWT_REFRESH_SECRET's). */
+const mentions = (message: string, name: string) => new RegExp(`(?<![A-Z0-9_])${name}(?![A-Z0-9_])`).test(message);
+
+/**
+ * The settings, with a stand-in (its default, or unset) for each variable that did not parse, so
+ * that the checks of the others still run: an operator sees every problem in one run, not one per
+ * run. The stand-ins' names are returned too: checks that mention them are left out, as they would
+ * judge the stand-in, not the value.
+ */
+function parseWhole(env: Env): { s: Settings; parseProblems: string[]; failed: Set<string> } {
+  const parsed = envSchema.safeParse(env);
+  if (parsed.success) return { s: parsed.data, parseProblems: [], failed: new Set() };
+  const failed = new Set(parsed.error.issues.map((issue) => String(issue.path[0])));
+  const rest = Object.fromEntries(Object.entries(env).filter(([name]) => !failed.has(name)));
+  return { s: envSchema.parse(rest), parseProblems: describeIssues(parsed.error), failed };
 }
 
 /**
@@ -103,25 +129,14 @@ function configError(problems: string[]): ConfigError {
  * NODE_ENV=test generates throwaway secrets in memory and writes nothing.
  * Its result is the Config type (config.ts): the declared settings with these filled in.
  */
-export function loadConfig(env: RawEnv) {
-  const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    const problems = describeIssues(parsed.error);
-    // The settings production requires are reported in the same run as the other mistakes.
-    if (env.NODE_ENV === 'production') {
-      for (const name of ['JWT_REFRESH_SECRET', 'KEY_ENCRYPTION_SECRET'] as const)
-        if (!env[name] && !(name === 'KEY_ENCRYPTION_SECRET' && env.JWT_SECRET)) problems.push(required(name));
-      const appUrl = parsed.error.issues.some((issue) => issue.path[0] === 'APP_URL')
-        ? undefined
-        : appUrlProblem(env.NODE_ENV, env.APP_URL);
-      if (appUrl) problems.push(appUrl);
-    }
-    throw configError(problems);
-  }
-  const s = parsed.data;
+export function loadConfig(env: Env) {
+  const { s, parseProblems, failed } = parseWhole(env);
   const production = s.env === 'production';
   const problems: string[] = [];
   const warnings: string[] = [];
+  // Variables that look like settings but are not: a typo silently left a setting at its default.
+  const unknown = unknownSettings(env, SETTING_NAMES, env[ENV_FILE]);
+  const unknownFail = production && !s.allowUnknownSettings && unknown.length > 0;
   check(s, problems, warnings);
 
   /** A missing or short secret is a problem in production; elsewhere it is generated (and warned about). */
@@ -141,7 +156,9 @@ export function loadConfig(env: RawEnv) {
     if (s.env === 'development') {
       warnings.push(`${name} is not set: using a development secret kept in ${s.dataDir}/secrets.json`);
     }
-    return Buffer.from(devSecret(s.dataDir, name, s.env === 'development'));
+    // Not written to DATA_DIR by a start that is going to fail (DATA_DIR may be a stand-in).
+    const persist = s.env === 'development' && parseProblems.length === 0 && problems.length === 0;
+    return Buffer.from(devSecret(s.dataDir, name, persist));
   };
 
   const algorithm = s.jwt.algorithm ?? (s.jwt.secret ? 'HS256' : 'ES256');
@@ -177,6 +194,16 @@ export function loadConfig(env: RawEnv) {
   if (production && !s.mail.smtpUrl) {
     warnings.push(`SMTP_URL is not set: mails (verification, password reset) are written to ${config.mail.outboxDir} and not sent`);
   }
-  if (problems.length > 0) throw configError(problems);
+  const found = [
+    ...(unknownFail ? unknown : []),
+    ...parseProblems,
+    ...problems.filter((problem) => ![...failed].some((name) => mentions(problem, name))),
+  ];
+  if (found.length > 0) {
+    // Elsewhere they are warnings, but listed with the problems, which a typo often explains.
+    const after = unknownFail ? [ALLOW_UNKNOWN] : unknown.length > 0 ? ['Also:', ...unknown.map((note) => `  - ${note}`)] : [];
+    throw configError(found, after);
+  }
+  warnings.unshift(...unknown);
   return config;
 }

@@ -47,3 +47,13 @@ export const trustProxy = z.string().transform((value): boolean | number | strin
   if (/^\d+$/.test(value)) return Number(value);
   return value;
 });
+
+/**
+ * Where the data lives: SQLite (`sqlite:<path>`, `sqlite::memory:`) or PostgreSQL (`postgres://`,
+ * or `postgresql://` as libpq and most hosts write it). Checked here, with the other settings,
+ * so that a wrong scheme is not the one problem found only once the database is opened.
+ */
+export const databaseUrl = text.refine(
+  (url) => /^sqlite:./.test(url) || (/^postgres(ql)?:\/\//.test(url) && URL.canParse(url)),
+  'must be sqlite:<path>, sqlite::memory: or postgres://user:password@host:5432/database (postgresql:// too)',
+);

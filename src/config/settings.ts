@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { ALGORITHMS, bool, duration, int, list, text, trustProxy } from './schema.ts';
+import { ALGORITHMS, bool, databaseUrl, duration, int, list, text, trustProxy } from './schema.ts';
 import { emailSettings } from './email.settings.ts';
 import { setting, settingsSchema } from './setting.ts';
 
@@ -41,7 +41,7 @@ export const settings = {
   database: {
     url: setting({
       env: 'DATABASE_URL',
-      type: text,
+      type: databaseUrl,
       readme: '`sqlite:./data/tessera.db`',
       meaning: '`sqlite:<path>` or `postgres://...`',
     }),
@@ -226,6 +226,13 @@ export const settings = {
       meaning: 'slow-client limit: the whole request must arrive within this, else `408`',
     }),
   },
+  allowUnknownSettings: setting({
+    env: 'ALLOW_UNKNOWN_SETTINGS',
+    type: bool,
+    default: 'false',
+    meaning:
+      'start in production even with variables that look like settings but are not ([unknown settings](docs/configuration.md#unknown-settings))',
+  }),
 };
 
 /** The environment schema: a flat object by variable, transformed into the nesting above. */

@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/errors.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
 
+const PRODUCTION = { NODE_ENV: 'production', APP_URL: 'https://auth.example.com', KEY_ENCRYPTION_SECRET: 'k'.repeat(40) };
+
 const messageOf = (env: Record<string, string>): string => {
   try {
     loadConfig(env);
@@ -63,6 +65,46 @@ describe('start-up reports every configuration problem at once', () => {
       expect(message).toContain(fragment);
     }
   });
+
+  // Each: an environment, and fragments every one of which the single message must hold.
+  it.each<[string, Record<string, string>, string[]]>([
+    [
+      'a short secret and a malformed duration (the secret was reported only on the next run)',
+      { ...PRODUCTION, JWT_REFRESH_SECRET: 'short', JWT_EXPIRES_IN: '15minutes' },
+      ['(2 problems)', 'JWT_EXPIRES_IN: must be a duration', 'JWT_REFRESH_SECRET must be at least 32 bytes'],
+    ],
+    [
+      'a DATABASE_URL of another database, with the other mistakes (it was found alone, when the database opened)',
+      { NODE_ENV: 'test', DATABASE_URL: 'mysql://db.example.com/tessera', PORT: 'eighty', METRICS_TOKEN: 'tiny' },
+      ['(3 problems)', 'DATABASE_URL: must be sqlite:<path>, sqlite::memory: or postgres://', 'PORT', 'METRICS_TOKEN'],
+    ],
+    [
+      'a DATABASE_URL that is not a URL, and production’s missing settings',
+      { NODE_ENV: 'production', DATABASE_URL: 'db.example.com:5432' },
+      [
+        '(4 problems)',
+        'DATABASE_URL: must be',
+        'JWT_REFRESH_SECRET is required',
+        'KEY_ENCRYPTION_SECRET is required',
+        'APP_URL is required',
+      ],
+    ],
+    [
+      'a check about a value that did not parse is left out, not judged on the stand-in default',
+      { NODE_ENV: 'test', HTTP_HEADERS_TIMEOUT: 'soon', HTTP_REQUEST_TIMEOUT: '5s' },
+      ['(1 problem)', 'HTTP_HEADERS_TIMEOUT: must be a duration'],
+    ],
+  ])('%s', (_what, env, fragments) => {
+    const message = messageOf(env);
+    for (const fragment of fragments) expect(message).toContain(fragment);
+  });
+
+  it.each(['postgresql://tessera:secret@db.example.com:5432/tessera', 'postgres://tessera@db.example.com/tessera', 'sqlite::memory:'])(
+    'DATABASE_URL=%s is accepted',
+    (url) => {
+      expect(loadConfig({ NODE_ENV: 'test', DATABASE_URL: url }).database.url).toBe(url);
+    },
+  );
 
   it('a SQLite path whose folder does not exist is an error; DATA_DIR itself is created on demand', () => {
     expect(messageOf({ NODE_ENV: 'test', DATABASE_URL: 'sqlite:/nonexistent/dir/x.db' })).toMatch(

@@ -108,9 +108,7 @@ describe('loadConfig', () => {
       const name = Object.keys(env)[0]!;
       let error: unknown;
       try {
-        const config = loadConfig({ NODE_ENV: 'test', ...env });
-        if (name === 'DATABASE_URL') continue; // checked when the database opens (test/cli)
-        void config;
+        loadConfig({ NODE_ENV: 'test', ...env });
       } catch (e) {
         error = e;
       }
