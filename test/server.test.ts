@@ -53,4 +53,40 @@ describe.runIf(TEST_DIALECT === 'sqlite')('starting the server', () => {
     for (const name of ['PORT', 'JWT_REFRESH_SECRET', 'KEY_ENCRYPTION_SECRET']) expect(output).toContain(name);
     expect(output).not.toMatch(/\n\s+at /);
   });
+
+  it('a mistyped DATABASE_URL: production refuses to start naming DATABASE_URL; development warns and runs', async () => {
+    const typo = { DATABSE_URL: 'postgres://tessera@db.example.com/tessera' };
+    const hint = 'DATABSE_URL is not a setting; did you mean DATABASE_URL?';
+    const secrets = { JWT_REFRESH_SECRET: 'r'.repeat(40), KEY_ENCRYPTION_SECRET: 'k'.repeat(40) };
+    const production = await runServer({ NODE_ENV: 'production', APP_URL: 'https://auth.example.com', ...secrets, ...typo });
+    expect(production.code).toBe(1);
+    expect(production.output).toContain(hint);
+    expect(production.output).toContain('ALLOW_UNKNOWN_SETTINGS=true');
+    expect(production.output).not.toContain('tessera listening');
+
+    // Development starts (on its SQLite default) and says so, once, before it listens.
+    const child = spawn('node_modules/.bin/tsx', ['src/server.ts'], {
+      env: {
+        ...process.env,
+        NODE_ENV: 'development',
+        DATA_DIR: mkdtempSync(join(tmpdir(), 'tessera-start-')),
+        LOG_FORMAT: 'json',
+        PORT: '0',
+        ...typo,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    await new Promise<void>((resolve, reject) => {
+      const onData = (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes('tessera listening')) resolve();
+      };
+      child.stdout.on('data', onData);
+      child.stderr.on('data', onData);
+      child.on('exit', (code) => reject(new Error(`exited with ${code}: ${output}`)));
+    }).finally(() => child.kill('SIGTERM'));
+    const warnings = output.split('\n').filter((line) => line.includes('"level":40') && line.includes(hint));
+    expect(warnings).toHaveLength(1);
+  });
 });
