@@ -11,6 +11,7 @@ import { refuseCookieConflict } from './http/cookie-conflict.ts';
 import { createCors } from './http/cors.ts';
 import { createCsrf } from './http/csrf.ts';
 import { docsAssets, docsEndpoints } from './http/docs.routes.ts';
+import { homeEndpoints } from './http/home.routes.ts';
 import { mountEndpoints, type Access, type Endpoint } from './http/endpoint.ts';
 import { createErrorHandler } from './http/error-handler.ts';
 import { useLeanJson } from './http/json-response.ts';
@@ -141,6 +142,7 @@ export function createApp(deps: AppDeps): Express {
     ...oauthEndpoints({ accessTokens: services.accessTokens, isRevoked, reloadKeys, sessions: services.sessions }),
     ...feedEndpoints({ feed }),
     ...docsEndpoints(),
+    ...homeEndpoints(),
   ];
 
   const app = express();
