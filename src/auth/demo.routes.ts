@@ -1,5 +1,5 @@
 import { endpoint, type Endpoint } from '../http/endpoint.ts';
-import { MessageResponse } from '../http/common-schemas.ts';
+import { MessageResponse, READS_NO_INPUT } from '../http/common-schemas.ts';
 import { ProtectedResponse } from './auth.schemas.ts';
 
 /** The contract's example routes: one behind a Bearer token, and the same stack without it (the benchmark's baseline). */
@@ -11,7 +11,7 @@ export function demoEndpoints(): Endpoint[] {
       operationId: 'public',
       summary: 'No token needed (the same middleware stack as /api/protected, without authentication)',
       access: 'public',
-      responses: { 200: { schema: MessageResponse, description: 'Hello' } },
+      responses: { 200: { schema: MessageResponse, description: 'Hello' }, no4xx: READS_NO_INPUT },
       handler({ res }) {
         res.json({ message: 'Anyone may read this.' });
       },

@@ -1,13 +1,14 @@
 import { z } from 'zod';
 import { clientInfo } from '../http/client-info.ts';
+import { EXAMPLE } from '../http/common-schemas.ts';
 import { endpoint, type Endpoint } from '../http/endpoint.ts';
 import type { AccessClaims } from '../tokens/claims.ts';
 import { TokenError } from '../tokens/token-error.ts';
 
 /** RFC 7662 §2.1 / RFC 7009 §2.1: `token`, and a hint we may ignore (both RFCs allow it). */
 const TokenForm = z.object({
-  token: z.string().min(1).max(8192),
-  token_type_hint: z.string().max(64).optional(),
+  token: z.string().min(1).max(8192).meta({ example: EXAMPLE.accessToken }),
+  token_type_hint: z.string().max(64).optional().meta({ example: 'access_token' }),
 });
 
 const Introspection = z
@@ -24,7 +25,22 @@ const Introspection = z
     exp: z.number().int().optional(),
     amr: z.array(z.string()).optional().meta({ description: 'How the session logged in (RFC 8176): `["pwd"]` or `["pwd","otp"]`.' }),
   })
-  .meta({ id: 'Introspection' });
+  .meta({
+    id: 'Introspection',
+    example: {
+      active: true,
+      token_type: 'access_token',
+      sub: EXAMPLE.userId,
+      sid: EXAMPLE.sessionId,
+      jti: EXAMPLE.accessTokenId,
+      roles: ['user'],
+      iss: EXAMPLE.issuer,
+      aud: 'tessera-api',
+      iat: EXAMPLE.issuedAt,
+      exp: EXAMPLE.issuedAt + 900,
+      amr: ['pwd'],
+    },
+  });
 
 export interface OAuthDeps {
   accessTokens: { verify(token: string): AccessClaims };

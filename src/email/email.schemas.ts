@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { Email, NewPassword } from '../users/user.schemas.ts';
 import { PASSWORD_MAX } from '../users/password-rules.ts';
-import { CurrentPassword } from '../http/common-schemas.ts';
+import { CurrentPassword, EXAMPLE } from '../http/common-schemas.ts';
 
 /** A link's token as the page reads it from the query string; anything else is simply not found. */
-const LinkToken = z.string().min(1).max(256).meta({ description: 'The `token` of the link in the mail.' });
+const LinkToken = z.string().min(1).max(256).meta({ description: 'The `token` of the link in the mail.', example: EXAMPLE.opaqueToken });
 
 export const EmailBody = z.object({ email: Email }).meta({ id: 'EmailBody' });
 export const LinkBody = z.object({ token: LinkToken }).meta({ id: 'LinkBody' });
@@ -19,7 +19,7 @@ export const ResetBody = z
       .string()
       .min(1)
       .max(PASSWORD_MAX * 4)
-      .meta(NewPassword.meta() ?? {}),
+      .meta({ ...NewPassword.meta(), example: EXAMPLE.password }),
   })
   .meta({ id: 'ResetBody' });
 export const EmailChangeBody = z.object({ newEmail: Email, currentPassword: CurrentPassword }).meta({ id: 'EmailChangeBody' });

@@ -1,3 +1,4 @@
+import { READS_NO_INPUT } from '../http/common-schemas.ts';
 import { endpoint, type Endpoint } from '../http/endpoint.ts';
 import { PAGES, PAGES_CSP, PAGES_CSS, PAGES_JS } from './account-pages.ts';
 
@@ -10,7 +11,12 @@ export function pagesEndpoints(): Endpoint[] {
       operationId: `page${path.replace(/(^\/|-)(\w)/g, (_m, _sep, c: string) => c.toUpperCase())}`,
       summary: `The page a mailed link opens (${path}?token=…)`,
       access: 'public',
-      responses: { 200: { description: 'HTML page', contentType: 'text/html' } },
+      responses: {
+        200: { description: 'HTML page', contentType: 'text/html' },
+        no4xx:
+          'The server does not read the query: the page’s script sends the link’s `token` to the API, which answers `400 invalid_link` for a dead one. ' +
+          READS_NO_INPUT,
+      },
       handler({ res }) {
         res.setHeader('Content-Security-Policy', PAGES_CSP);
         res.setHeader('Cache-Control', 'no-store');
@@ -25,7 +31,7 @@ export function pagesEndpoints(): Endpoint[] {
       operationId,
       summary: `Asset of the account pages (${type})`,
       access: 'public',
-      responses: { 200: { description: type, contentType: type === 'css' ? 'text/css' : 'text/javascript' } },
+      responses: { 200: { description: type, contentType: type === 'css' ? 'text/css' : 'text/javascript' }, no4xx: READS_NO_INPUT },
       handler({ res }) {
         res.setHeader('Cache-Control', 'public, max-age=300');
         res.type(type).send(body);
@@ -38,7 +44,7 @@ export function pagesEndpoints(): Endpoint[] {
     operationId: 'favicon',
     summary: 'No icon (an empty answer, so browsers stop asking)',
     access: 'public',
-    responses: { 204: { description: 'No content' } },
+    responses: { 204: { description: 'No content' }, no4xx: READS_NO_INPUT },
     handler({ res }) {
       res.setHeader('Cache-Control', 'public, max-age=86400');
       res.status(204).end();

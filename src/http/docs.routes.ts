@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import express, { type RequestHandler } from 'express';
+import { READS_NO_INPUT } from './common-schemas.ts';
 import { endpoint, type Endpoint } from './endpoint.ts';
 
 /**
@@ -73,7 +74,7 @@ export function docsEndpoints(): Endpoint[] {
       operationId: 'docs',
       summary: 'API reference: this document rendered as a web page',
       access: 'public',
-      responses: { 200: { description: 'HTML page' } },
+      responses: { 200: { description: 'HTML page', contentType: 'text/html' }, no4xx: READS_NO_INPUT },
       handler({ res }) {
         res.setHeader('Content-Security-Policy', DOCS_CSP);
         res.type('html').send(PAGE);

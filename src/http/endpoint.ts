@@ -42,7 +42,15 @@ export type SuccessResponse = {
 export type BodyType = 'json' | 'form';
 
 /** Success statuses with their body, and the error codes this endpoint itself may answer with. */
-export type Responses = { [status: number]: SuccessResponse } & { errors?: ErrorCode[] };
+export type Responses = { [status: number]: SuccessResponse } & {
+  errors?: ErrorCode[];
+  /**
+   * Why no request to this endpoint is a client error (it reads no input and asks for no
+   * credentials), for an endpoint with no 4xx: documented as `x-no-4xx`, which the OpenAPI lint
+   * accepts in place of a 4xx response (redocly.yaml).
+   */
+  no4xx?: string;
+};
 
 export interface EndpointContext<A extends Access, B, P, Q> {
   body: B;

@@ -1,4 +1,5 @@
 import { VERSION } from '../version.ts';
+import { READS_NO_INPUT } from './common-schemas.ts';
 import { endpoint, type Endpoint } from './endpoint.ts';
 
 /**
@@ -47,7 +48,7 @@ export function homeEndpoints(): Endpoint[] {
       operationId: 'home',
       summary: 'A small page naming this server and its version, with links to the API reference and the health endpoints',
       access: 'public',
-      responses: { 200: { description: 'HTML page', contentType: 'text/html' } },
+      responses: { 200: { description: 'HTML page', contentType: 'text/html' }, no4xx: READS_NO_INPUT },
       handler({ res }) {
         res.setHeader('Content-Security-Policy', HOME_CSP);
         res.type('html').send(PAGE);

@@ -2,7 +2,8 @@ import { OpenAPIRegistry, OpenApiGeneratorV31, type ResponseConfig } from '@aste
 import { z } from 'zod';
 import type { ErrorCode } from '../lib/errors.ts';
 import type { Endpoint, ResponseHeader } from './endpoint.ts';
-import { statusOf } from './problem.ts';
+import { EXAMPLE } from './common-schemas.ts';
+import { statusOf, titleFor } from './problem.ts';
 
 const Problem = z
   .object({
@@ -14,6 +15,39 @@ const Problem = z
     errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
   })
   .meta({ id: 'Problem', description: 'RFC 9457 problem document; `code` is stable.' });
+
+/** The detail of each code's example problem: what the server says in the commonest case. */
+const EXAMPLE_DETAIL: Partial<Record<ErrorCode, string>> = {
+  validation_failed: 'The request has invalid fields.',
+  malformed_json: 'The request body is not a valid JSON object.',
+  invalid_link: 'This link is invalid, expired or already used. Ask for a new one.',
+  invalid_mfa_code: 'The code is wrong, expired or already used.',
+  invalid_client: 'The client id or secret is wrong.',
+  invalid_credentials: 'The email or password is wrong.',
+  missing_token: 'This endpoint needs a Bearer access token.',
+  reauth_required: 'Confirm your current password to do this.',
+  account_disabled: 'This account is disabled.',
+  csrf_failed: 'The X-CSRF-Token header does not match this session.',
+  email_unverified: 'Confirm your email address first: follow the link we sent, or ask for a new one.',
+  insufficient_role: 'This resource needs a role the token does not carry.',
+  not_found: 'Nothing is here.',
+  email_taken: 'An account with this email already exists.',
+  last_admin: 'This is the last enabled admin: it can neither lose the admin role nor be disabled.',
+  payload_too_large: 'The request body is larger than 16 KiB.',
+  unsupported_media_type: 'Send the body as application/json.',
+  rate_limited: 'Too many requests; try again later.',
+  unavailable: 'The service is temporarily unavailable; try again shortly.',
+};
+
+/** A problem document as the server writes it for the first of `codes` (http/problem.ts); never empty by construction. */
+const problemExample = ([code = 'internal_error']: ErrorCode[], status: number) => ({
+  type: `https://tessera.dev/problems/${code.replaceAll('_', '-')}`,
+  title: titleFor(status),
+  status,
+  detail: EXAMPLE_DETAIL[code] ?? `Refused: ${code}.`,
+  code,
+  ...(code === 'validation_failed' ? { errors: [{ path: 'email', message: 'Must be a valid email address.' }] } : {}),
+});
 
 const HEADER_DOCS: Record<
   ResponseHeader | 'Retry-After' | 'WWW-Authenticate' | 'X-Request-Id',
@@ -73,7 +107,7 @@ const SECURITY: Record<Endpoint['access'], Record<string, string[]>[]> = {
 function responsesOf(e: Endpoint): Record<string, ResponseConfig> {
   const out: Record<string, ResponseConfig> = {};
   for (const [status, spec] of Object.entries(e.responses)) {
-    if (status === 'errors' || Array.isArray(spec)) continue;
+    if (status === 'errors' || status === 'no4xx' || typeof spec !== 'object' || Array.isArray(spec)) continue;
     out[status] = {
       description: spec.description,
       headers: Object.fromEntries([...(spec.headers ?? []), 'X-Request-Id' as const].map((h) => [h, HEADER_DOCS[h]])),
@@ -97,7 +131,7 @@ function responsesOf(e: Endpoint): Record<string, ResponseConfig> {
     out[String(status)] = {
       description: `Problem: ${codes.map((c) => `\`${c}\``).join(', ')}`,
       headers,
-      content: { 'application/problem+json': { schema: Problem } },
+      content: { 'application/problem+json': { schema: Problem, example: problemExample(codes, status) } },
     };
   }
   return out;
@@ -135,10 +169,10 @@ export function createOpenApiDocument(endpoints: Endpoint[], info: { version: st
     description: 'A service client’s `client_id` and `client_secret` (`tessera client create`), RFC 6749 §2.3.1.',
   });
   registry.registerComponent('securitySchemes', 'metricsToken', { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN.' });
-  const csrfHeader = z
-    .string()
-    .max(256)
-    .meta({ description: 'The session’s CSRF token; required when the refresh token comes from the cookie.' });
+  const csrfHeader = z.string().max(256).meta({
+    description: 'The session’s CSRF token; required when the refresh token comes from the cookie.',
+    example: EXAMPLE.opaqueToken,
+  });
 
   for (const e of endpoints) {
     registry.registerPath({
@@ -147,6 +181,7 @@ export function createOpenApiDocument(endpoints: Endpoint[], info: { version: st
       operationId: e.operationId,
       summary: e.summary,
       ...(e.description ? { description: e.description } : {}),
+      ...(e.responses.no4xx ? { 'x-no-4xx': e.responses.no4xx } : {}),
       tags: [tagOf(e.path)],
       security: SECURITY[e.access],
       request: {

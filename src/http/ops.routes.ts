@@ -3,9 +3,31 @@ import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { bearerFailure, notFound } from '../lib/errors.ts';
 import { safeEqual } from '../lib/hash.ts';
+import { READS_NO_INPUT } from './common-schemas.ts';
 import { endpoint, type Endpoint } from './endpoint.ts';
 
-const Status = z.object({ status: z.string() }).loose().meta({ id: 'Status' });
+const Status = z.object({ status: z.literal('ok') }).meta({ id: 'Status' });
+
+/** /readyz's answer: each dependency (database, redis) and whether it answered in time. */
+const readiness = (status: 'ok' | 'unavailable', database: boolean) =>
+  z
+    .object({ status: z.literal(status), checks: z.record(z.string(), z.boolean()) })
+    .meta({ id: status === 'ok' ? 'Ready' : 'NotReady', example: { status, checks: { database } } });
+
+const MetricsText = z.string().meta({
+  description: 'The Prometheus text exposition format (version 0.0.4).',
+  example:
+    '# HELP tessera_logins_total Login attempts by outcome\n# TYPE tessera_logins_total counter\ntessera_logins_total{outcome="success"} 42\n',
+});
+
+const OpenApiDocument = z
+  .object({
+    openapi: z.string().meta({ example: '3.1.0' }),
+    info: z.object({ title: z.string().meta({ example: 'Tessera' }), version: z.string().meta({ example: '0.1.0' }) }).loose(),
+    paths: z.record(z.string(), z.unknown()),
+  })
+  .loose()
+  .meta({ id: 'OpenApiDocument', description: 'This document.' });
 
 /**
  * How long /readyz waits for one dependency before counting it down. A healthy database answers
@@ -40,7 +62,7 @@ export function opsEndpoints(deps: {
       operationId: 'healthz',
       summary: 'Liveness',
       access: 'public',
-      responses: { 200: { schema: Status, description: 'Up' } },
+      responses: { 200: { schema: Status, description: 'Up' }, no4xx: READS_NO_INPUT },
       handler({ res }) {
         res.json({ status: 'ok' });
       },
@@ -51,7 +73,11 @@ export function opsEndpoints(deps: {
       operationId: 'readyz',
       summary: 'Readiness: the database (and Redis, if configured) answer',
       access: 'public',
-      responses: { 200: { schema: Status, description: 'Ready' }, 503: { schema: Status, description: 'A dependency is down' } },
+      responses: {
+        200: { schema: readiness('ok', true), description: 'Ready' },
+        503: { schema: readiness('unavailable', false), description: 'A dependency is down' },
+        no4xx: READS_NO_INPUT,
+      },
       async handler({ res }) {
         const checks = await deps.ready();
         const ok = Object.values(checks).every(Boolean);
@@ -64,7 +90,7 @@ export function opsEndpoints(deps: {
       operationId: 'metrics',
       summary: 'Prometheus metrics: Bearer METRICS_TOKEN when it is set; not served in production without it',
       access: 'metrics',
-      responses: { 200: { description: 'Prometheus text format' } },
+      responses: { 200: { schema: MetricsText, contentType: 'text/plain; version=0.0.4', description: 'Prometheus text format' } },
       async handler({ res }) {
         res.type(deps.registry.contentType).send(await deps.registry.metrics());
       },
@@ -75,7 +101,7 @@ export function opsEndpoints(deps: {
       operationId: 'openapi',
       summary: 'This document',
       access: 'public',
-      responses: { 200: { description: 'OpenAPI 3.1' } },
+      responses: { 200: { schema: OpenApiDocument, description: 'OpenAPI 3.1' }, no4xx: READS_NO_INPUT },
       handler({ res }) {
         res.json(deps.document());
       },

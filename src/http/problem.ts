@@ -62,7 +62,7 @@ const TITLES: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
-const titleFor = (status: number): string => TITLES[status] ?? 'Error';
+export const titleFor = (status: number): string => TITLES[status] ?? 'Error';
 
 /** Codes that mean "the token you sent is no good" (RFC 6750 error="invalid_token"). */
 const INVALID_TOKEN_CODES = new Set<ErrorCode>(['invalid_token', 'token_expired', 'token_revoked']);

@@ -4,13 +4,14 @@ import { noStore, sendTokens } from '../auth/token-response.ts';
 import type { Config } from '../config/config.ts';
 import { clientInfo } from '../http/client-info.ts';
 import type { Csrf } from '../http/csrf.ts';
+import { EXAMPLE } from '../http/common-schemas.ts';
 import { endpoint, type Claims, type Endpoint } from '../http/endpoint.ts';
 import type { MfaLogin } from './mfa-login.service.ts';
 import { CodeBody, MfaVerifyBody, RecoveryCodesResponse, StepUpBody, StepUpCodeBody, TotpSetupResponse } from './mfa.schemas.ts';
 import type { MfaService } from './mfa.service.ts';
 import { qrCodeSvg } from './qr-code.ts';
 
-const UserParams = z.object({ id: z.string().min(1).max(64) });
+const UserParams = z.object({ id: z.string().min(1).max(64).meta({ example: EXAMPLE.userId }) });
 
 /** The signed-in caller as the MFA service sees it: the user, the session that stays, the token's `auth_time`. */
 const caller = (auth: Claims) => ({ userId: auth.sub, sessionId: auth.sid, authTime: auth.auth_time });

@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import { clientInfo } from '../http/client-info.ts';
+import { EXAMPLE } from '../http/common-schemas.ts';
 import { endpoint, type Endpoint } from '../http/endpoint.ts';
 import { SessionsResponse } from './session.schemas.ts';
 import type { SessionsService } from './sessions.service.ts';
 
 const iso = (ms: number) => new Date(ms).toISOString();
-const SessionParams = z.object({ id: z.string().min(1).max(64) });
+const SessionParams = z.object({ id: z.string().min(1).max(64).meta({ example: EXAMPLE.sessionId }) });
 
 /** A user's own sessions: list them, end one. */
 export function sessionsEndpoints(deps: { sessions: SessionsService }): Endpoint[] {

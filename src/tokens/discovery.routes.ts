@@ -1,27 +1,32 @@
 import { z } from 'zod';
+import { EXAMPLE, READS_NO_INPUT } from '../http/common-schemas.ts';
 import { endpoint, type Endpoint } from '../http/endpoint.ts';
 
 const CLIENT_AUTH = ['client_secret_basic'] as const;
 
-const Metadata = z
-  .object({
-    issuer: z.string().meta({ description: 'Exactly the `iss` of the access tokens (JWT_ISSUER, by default APP_URL).' }),
-    jwks_uri: z.string(),
-    introspection_endpoint: z.string().meta({ description: 'RFC 7662, for service clients.' }),
-    introspection_endpoint_auth_methods_supported: z.array(z.literal('client_secret_basic')),
-    revocation_endpoint: z.string().meta({ description: 'RFC 7009, for service clients.' }),
-    revocation_endpoint_auth_methods_supported: z.array(z.literal('client_secret_basic')),
-    service_documentation: z.string(),
-    // What the resource-server library reads to hold this issuer's tokens to Tessera's profile,
-    // not to RFC 9068 alone (express/discovery.ts); prefixed, as RFC 8414 §2 asks of extensions.
-    tessera_access_token_profile: z.literal('tessera').meta({
-      description: 'This issuer is a Tessera server: its access tokens carry `sid` and `roles` and are signed low-S (ES256).',
-    }),
-    tessera_revocation_feed_endpoint: z.string().meta({
-      description: 'The revocation feed (Server-Sent Events) for service clients, with HTTP Basic like introspection.',
-    }),
-  })
-  .meta({ id: 'AuthorizationServerMetadata' });
+const MetadataFields = z.object({
+  issuer: z.string().meta({ description: 'Exactly the `iss` of the access tokens (JWT_ISSUER, by default APP_URL).' }),
+  jwks_uri: z.string(),
+  introspection_endpoint: z.string().meta({ description: 'RFC 7662, for service clients.' }),
+  introspection_endpoint_auth_methods_supported: z.array(z.literal('client_secret_basic')),
+  revocation_endpoint: z.string().meta({ description: 'RFC 7009, for service clients.' }),
+  revocation_endpoint_auth_methods_supported: z.array(z.literal('client_secret_basic')),
+  service_documentation: z.string(),
+  // What the resource-server library reads to hold this issuer's tokens to Tessera's profile,
+  // not to RFC 9068 alone (express/discovery.ts); prefixed, as RFC 8414 §2 asks of extensions.
+  tessera_access_token_profile: z.literal('tessera').meta({
+    description: 'This issuer is a Tessera server: its access tokens carry `sid` and `roles` and are signed low-S (ES256).',
+  }),
+  tessera_revocation_feed_endpoint: z.string().meta({
+    description: 'The revocation feed (Server-Sent Events) for service clients, with HTTP Basic like introspection.',
+  }),
+});
+
+// Its example: the document of a server whose JWT_ISSUER (or APP_URL) is https://auth.example.com.
+const Metadata = MetadataFields.meta({
+  id: 'AuthorizationServerMetadata',
+  example: authorizationServerMetadata({ issuer: EXAMPLE.issuer, appUrl: EXAMPLE.issuer }),
+});
 
 /**
  * Where Tessera's endpoints are, as a discovery client reached them: under the issuer when it is
@@ -41,7 +46,7 @@ function baseUrl(issuer: string, appUrl: string): string {
  * is absent too: Tessera supports none, §3.2 forbids an empty list, and erratum 7793 makes the
  * field required only where the authorization endpoint is used.
  */
-export function authorizationServerMetadata(config: { issuer: string; appUrl: string }): z.infer<typeof Metadata> {
+export function authorizationServerMetadata(config: { issuer: string; appUrl: string }): z.infer<typeof MetadataFields> {
   const base = baseUrl(config.issuer, config.appUrl);
   return {
     issuer: config.issuer,
@@ -71,7 +76,10 @@ export function discoveryEndpoints(deps: { issuer: string; appUrl: string; maxAg
       operationId,
       summary,
       access: 'public',
-      responses: { 200: { schema: Metadata, description: 'Authorization server metadata', headers: ['Cache-Control'] } },
+      responses: {
+        200: { schema: Metadata, description: 'Authorization server metadata', headers: ['Cache-Control'] },
+        no4xx: READS_NO_INPUT,
+      },
       handler({ res }) {
         res.setHeader('Cache-Control', `public, max-age=${deps.maxAgeSeconds}`);
         res.json(metadata);

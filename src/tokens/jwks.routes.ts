@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { READS_NO_INPUT } from '../http/common-schemas.ts';
 import { endpoint, type Endpoint } from '../http/endpoint.ts';
 import { JWKS_READ_THROUGH_MS } from './key-publication.ts';
 import type { Keystore } from './keystore.ts';
@@ -20,7 +21,22 @@ function withinMs(promise: Promise<unknown>, ms: number): Promise<void> {
 
 const Jwks = z
   .object({ keys: z.array(z.object({ kty: z.string(), kid: z.string(), alg: z.string(), use: z.literal('sig') }).loose()) })
-  .meta({ id: 'JWKS' });
+  .meta({
+    id: 'JWKS',
+    example: {
+      keys: [
+        {
+          kty: 'EC',
+          crv: 'P-256',
+          x: 'TL5OIgWrFGPB6O6joRiUo6oNsH4sk5H7HaRPhFzBlyg',
+          y: 'KOJ5OGCLVH_oXjPNR9VQSynTESKVYuCnH9wWguHTzi4',
+          kid: 'DCBVVUg7U7SLYyuQgelbtlHWng9gBH3p1f9Tc1sVFVw',
+          alg: 'ES256',
+          use: 'sig',
+        },
+      ],
+    },
+  });
 
 /**
  * The public keys of every key whose tokens may still be live. Read through: a key published on
@@ -36,7 +52,7 @@ export function jwksEndpoints(deps: { keystore: Pick<Keystore, 'jwks' | 'reload'
       operationId: 'jwks',
       summary: 'Public signing keys (empty in HMAC mode)',
       access: 'public',
-      responses: { 200: { schema: Jwks, description: 'JWK Set', headers: ['Cache-Control'] } },
+      responses: { 200: { schema: Jwks, description: 'JWK Set', headers: ['Cache-Control'] }, no4xx: READS_NO_INPUT },
       async handler({ res }) {
         // With the database unreachable or slow the keys held are still the best answer: a
         // resource service keeps verifying (the key poll logs the failure). So the read is waited

@@ -1,7 +1,7 @@
 import type { Request } from 'express';
 import { z } from 'zod';
 import { AUDIT_TYPES, type AuditLog } from '../audit/audit-log.ts';
-import { MessageResponse } from '../http/common-schemas.ts';
+import { DateTime, EXAMPLE, MessageResponse } from '../http/common-schemas.ts';
 import { clientInfo } from '../http/client-info.ts';
 import { endpoint, type Claims, type Endpoint } from '../http/endpoint.ts';
 import { MAX_ROLES, ROLE_PATTERN } from '../rbac/roles.ts';
@@ -10,6 +10,9 @@ import { toPublicUser, type User } from './user.ts';
 import type { Actor, UsersService } from './users.service.ts';
 
 const ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** What a page's nextCursor looks like: the last id, base64url-encoded. */
+const CURSOR_EXAMPLE = Buffer.from(EXAMPLE.userId).toString('base64url');
 
 /** The cursor is the last id of the previous page, base64url-encoded; anything else is a 400. */
 const Cursor = z
@@ -26,28 +29,34 @@ const Cursor = z
 
 const ListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: Cursor.optional(),
+  cursor: Cursor.optional().meta({ example: CURSOR_EXAMPLE }),
 });
-const UserParams = z.object({ id: z.string().min(1).max(64) });
+const UserParams = z.object({ id: z.string().min(1).max(64).meta({ example: EXAMPLE.userId }) });
 const RolesBody = z
   .object({
     roles: z
       .array(z.string().regex(ROLE_PATTERN, 'A role is a lowercase name of up to 32 characters.'))
       .max(MAX_ROLES)
+      .meta({ example: ['user', 'admin'] })
       .transform((roles) => [...new Set(roles)]),
   })
   .meta({ id: 'RolesRequest' });
-const UserList = z.object({ users: z.array(AdminUser), nextCursor: z.string().nullable() }).meta({ id: 'UserList' });
+const UserList = z
+  .object({ users: z.array(AdminUser), nextCursor: z.string().nullable().meta({ example: CURSOR_EXAMPLE }) })
+  .meta({ id: 'UserList' });
 const AuditQuery = z.object({
-  userId: z.string().regex(ID_PATTERN, 'Not a user id.').optional(),
+  userId: z.string().regex(ID_PATTERN, 'Not a user id.').optional().meta({ example: EXAMPLE.userId }),
   type: z.enum(AUDIT_TYPES).optional(),
   requestId: z
     .string()
     .regex(/^[\w.:-]{1,128}$/, 'Not a request id.')
     .optional()
-    .meta({ description: 'Only the events written by this request (its X-Request-Id, as its log line gives it).' }),
+    .meta({
+      description: 'Only the events written by this request (its X-Request-Id, as its log line gives it).',
+      example: '4f0c5a8e-6d1b-4c2e-9a7f-3b5d8e2c1a90',
+    }),
   limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: Cursor.optional(),
+  cursor: Cursor.optional().meta({ example: CURSOR_EXAMPLE }),
 });
 /** Which request wrote an audit event: the same id as its request log line (X-Request-Id). */
 const EventRequestId = z.string().nullable().meta({
@@ -56,18 +65,23 @@ const EventRequestId = z.string().nullable().meta({
 });
 const AuditEvent = z
   .object({
-    id: z.string(),
-    type: z.string(),
-    userId: z.string().nullable(),
-    actorId: z.string().nullable(),
-    ip: z.string().nullable(),
-    userAgent: z.string().nullable(),
+    id: z.string().meta({ example: EXAMPLE.eventId }),
+    type: z.string().meta({ example: 'login.success' }),
+    userId: z.string().nullable().meta({ example: EXAMPLE.userId }),
+    actorId: z.string().nullable().meta({ example: EXAMPLE.userId }),
+    ip: z.string().nullable().meta({ example: EXAMPLE.ip }),
+    userAgent: z.string().nullable().meta({ example: EXAMPLE.userAgent }),
     requestId: EventRequestId,
-    details: z.record(z.string(), z.unknown()).nullable(),
-    createdAt: z.string(),
+    details: z
+      .record(z.string(), z.unknown())
+      .nullable()
+      .meta({ example: { sessionId: EXAMPLE.sessionId } }),
+    createdAt: DateTime,
   })
   .meta({ id: 'AuditEvent' });
-const AuditPage = z.object({ events: z.array(AuditEvent), nextCursor: z.string().nullable() }).meta({ id: 'AuditPage' });
+const AuditPage = z
+  .object({ events: z.array(AuditEvent), nextCursor: z.string().nullable().meta({ example: CURSOR_EXAMPLE }) })
+  .meta({ id: 'AuditPage' });
 
 const encodeCursor = (id: string) => Buffer.from(id).toString('base64url');
 const adminView = (user: User) => ({ ...toPublicUser(user), disabled: user.disabled });

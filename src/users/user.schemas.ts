@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DateTime, EXAMPLE } from '../http/common-schemas.ts';
 import { normalizeEmail } from './email.ts';
 import { PASSWORD_MAX, PASSWORD_MIN, passwordProblem } from './password-rules.ts';
 
@@ -23,17 +24,18 @@ export const NewPassword = z
     description: `${PASSWORD_MIN} to ${PASSWORD_MAX} characters (Unicode, NFKC), not a common password, not containing the email name.`,
     minLength: PASSWORD_MIN,
     maxLength: PASSWORD_MAX,
+    example: EXAMPLE.password,
   });
 
 export const UserSchema = z
   .object({
-    id: z.string(),
-    email: z.string(),
-    name: z.string().nullable(),
-    roles: z.array(z.string()),
+    id: z.string().meta({ example: EXAMPLE.userId }),
+    email: z.string().meta({ example: 'ada@example.com' }),
+    name: z.string().nullable().meta({ example: 'Ada Lovelace' }),
+    roles: z.array(z.string()).meta({ example: ['user'] }),
     emailVerified: z.boolean().meta({ description: 'The owner has followed a link sent to this address.' }),
     mfaEnabled: z.boolean().meta({ description: 'Login asks for a second factor (TOTP or recovery code).' }),
-    createdAt: z.string().meta({ format: 'date-time' }),
+    createdAt: DateTime,
   })
   .meta({ id: 'User' });
 
