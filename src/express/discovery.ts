@@ -68,6 +68,7 @@ export function createDiscoveredKeystore(options: DiscoveryOptions): DiscoveredK
           jwksUrl: metadata.jwksUri,
           algorithms: options.algorithms,
           ...(options.cooldownMs !== undefined ? { cooldownMs: options.cooldownMs } : {}),
+          logger,
         });
 
   const read = (): Promise<Discovered> =>

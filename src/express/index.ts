@@ -11,7 +11,7 @@ import { readHeader } from '../tokens/jwt-header.ts';
 import { createDiscoveredKeystore, type DiscoveredKeys } from './discovery.ts';
 import { createRemoteKeystore } from './remote-keystore.ts';
 import { createRevocationCheck } from './revocation-check.ts';
-import type { RevocationFeedOptions } from './revocation-options.ts';
+import type { FeedLogger, RevocationFeedOptions } from './revocation-options.ts';
 import { requireScope as requireScopeOf } from './require-scope.ts';
 import { requireAmr as requireAmrOf } from './require-amr.ts';
 import { withAuthErrors } from './errors.ts';
@@ -109,6 +109,13 @@ export interface RequireAuthOptions {
    */
   cooldownMs?: number;
   /**
+   * Where the library says why the signing keys (or the issuer's discovery document) cannot be
+   * fetched, and when they can again: once per change of state, pino's signature (a pino logger
+   * can be passed as is). Default: one console line each. The revocation feed has its own
+   * (`revocations.logger`).
+   */
+  logger?: FeedLogger;
+  /**
    * Verified tokens remembered per process, keyed by the token (default 10,000; 0 turns the cache
    * off): a repeated token skips the signature check. An entry ends at the token's `exp` or when
    * its key leaves the JWKS; isRevoked still runs on every request.
@@ -171,6 +178,7 @@ export function requireAuth(options: RequireAuthOptions): RequestHandler {
       jwksUrl: options.jwksUrl,
       algorithms: options.algorithms ?? ALGORITHMS.filter((alg) => !isHmac(alg)),
       ...(options.cooldownMs !== undefined ? { cooldownMs: options.cooldownMs } : {}),
+      ...(options.logger ? { logger: options.logger } : {}),
     });
   } else {
     // Its discoveredProfile() says whether the issuer's metadata names a Tessera server.
@@ -178,6 +186,7 @@ export function requireAuth(options: RequireAuthOptions): RequestHandler {
       issuer: options.issuer,
       algorithms: options.algorithms ?? ALGORITHMS.filter((alg) => !isHmac(alg)),
       ...(options.cooldownMs !== undefined ? { cooldownMs: options.cooldownMs } : {}),
+      ...(options.logger ? { logger: options.logger } : {}),
     });
   }
   const common = { keys, clock, clockToleranceSeconds: options.clockTolerance ?? 5, cacheSize: cacheSizeOf(options.cacheSize) };

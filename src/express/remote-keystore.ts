@@ -4,6 +4,7 @@ import { isHmac, type Algorithm } from '../lib/algorithms.ts';
 import type { KeyEntry, VerificationKeys } from '../tokens/keystore.ts';
 import { UNKNOWN_KID_COOLDOWN_MS } from '../tokens/key-publication.ts';
 import { algorithmOf } from './jwk-algorithm.ts';
+import { consoleFeedLogger, type FeedLogger } from './revocation-options.ts';
 
 export interface RemoteKeystoreOptions {
   jwksUrl: string | URL;
@@ -20,6 +21,12 @@ export interface RemoteKeystoreOptions {
   /** How long fetched keys are trusted before a background refetch (default 5 min). */
   cacheMaxAgeMs?: number;
   fetch?: FetchImplementation;
+  /**
+   * Where a failed fetch and the recovery are logged, once per change of state (not per request,
+   * which would flood the log during an outage): the 503s it causes say only "unavailable".
+   * Default: one console line each.
+   */
+  logger?: Pick<FeedLogger, 'info' | 'warn'>;
 }
 
 /**
@@ -89,10 +96,28 @@ export function createRemoteKeystore(options: RemoteKeystoreOptions): Verificati
     entries = next;
   };
 
+  const logger = options.logger ?? consoleFeedLogger;
+  const jwksUrl = String(options.jwksUrl);
+  /** Why the last fetch failed; undefined while fetches succeed. */
+  let failing: string | undefined;
   const fetchKeys = (): Promise<void> =>
     (inFlight ??= remote
       .reload()
-      .then(rebuild)
+      .then(
+        () => {
+          rebuild();
+          if (failing !== undefined) logger.info({ jwksUrl, keys: entries.size }, 'signing keys fetched again');
+          failing = undefined;
+        },
+        (error: unknown) => {
+          const reason = error instanceof Error ? error.message : String(error);
+          if (failing === undefined) {
+            logger.warn({ jwksUrl, error: reason }, 'signing keys cannot be fetched; tokens needing them get 503 unavailable');
+          }
+          failing = reason;
+          throw error;
+        },
+      )
       .finally(() => {
         inFlight = undefined;
       }));
