@@ -1,10 +1,10 @@
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { freePort } from './server-process.ts';
 
 const run = promisify(execFile);
 
@@ -36,16 +36,6 @@ export const privatePostgresAvailable = (): boolean => {
     throw new Error('a private PostgreSQL cluster needs root and PostgreSQL binaries');
   return ok;
 };
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 const asPostgres = (command: string, args: string[]) => run('/usr/sbin/runuser', ['-u', OS_USER, '--', join(BIN!, command), ...args]);
 

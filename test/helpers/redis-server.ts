@@ -1,19 +1,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
+import { freePort } from './server-process.ts';
 
 export const REDIS_BINARY = '/usr/bin/redis-server';
 export const hasRedisServer = (): boolean => spawnSync(REDIS_BINARY, ['--version']).status === 0;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 /**
  * Kills `pid` once this process is gone. Vitest ends its workers with SIGTERM, which runs no
