@@ -29,6 +29,15 @@ const EXIT_CANNOT_LISTEN = 78;
 
 /** One process serving HTTP: open the database and keys, build the app, listen; drain on SIGTERM. */
 async function serve(config: Config, logger: Logger): Promise<void> {
+  // A signal while the process is still opening (a worker whose primary stops before it is up) is
+  // kept and acted on once it serves: with no handler yet, SIGTERM's default action would kill it
+  // by signal, which its primary reads as a failed drain (exit 1).
+  let early: NodeJS.Signals | undefined;
+  const onEarly = (signal: NodeJS.Signals) => {
+    early ??= signal;
+  };
+  process.on('SIGTERM', onEarly);
+  process.on('SIGINT', onEarly);
   const runtime = await openRuntime(config, systemClock, logger);
   const stopping = new AbortController();
   const app = createApp({ config, ...runtime, clock: systemClock, logger, shutdown: stopping.signal });
@@ -93,6 +102,9 @@ async function serve(config: Config, logger: Logger): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  process.off('SIGTERM', onEarly);
+  process.off('SIGINT', onEarly);
+  if (early) shutdown(early);
 }
 
 /**
